@@ -1,0 +1,120 @@
+"""Readers and writers for every supported corpus format, behind `read_corpus` / `write_corpus`.
+
+Each format module has `read(path)` yielding `Example` or `DataError` per record (so one bad record never
+hides the rest) and, where the format can hold spans, a writer.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..spans import DataError, Example
+from . import cluener, cmeee, conll, ecommerce, jsonl, text
+
+READERS = {"jsonl": jsonl.read, "cluener": cluener.read, "cmeee": cmeee.read, "conll": conll.read,
+           "ecommerce": ecommerce.read, "text": text.read}
+FORMATS = tuple(READERS)
+WRITE_FORMATS = ("jsonl", "bio", "bioes", "cluener", "cmeee", "ecommerce", "text")
+
+
+class CorpusError(DataError):
+    """A corpus had bad records; `errors` lists every one as a DataError."""
+
+    def __init__(self, errors: list[DataError]):
+        self.errors = errors
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        super().__init__(first.message + more, first.path, first.line)
+
+
+@dataclass
+class Corpus:
+    """Examples read from `path`; `skipped` and `repaired` are the problems met in lenient mode."""
+    path: str
+    format: str
+    examples: list[Example]
+    skipped: list[DataError] = field(default_factory=list)
+    repaired: list[DataError] = field(default_factory=list)
+
+    def __iter__(self):
+        return iter(self.examples)
+
+    def __len__(self):
+        return len(self.examples)
+
+    @property
+    def labels(self) -> list[str]:
+        return sorted({s.label for ex in self.examples for s in ex.spans})
+
+
+def detect_format(path) -> str:
+    """Guess the format from the file name, then from the first non-blank line."""
+    p = Path(path)
+    if p.is_dir() or p.name in (ecommerce.CHARS, ecommerce.TAGS):
+        if ecommerce.paths(p)[0].exists():
+            return "ecommerce"
+        raise DataError(f"cannot detect the format of a directory without {ecommerce.CHARS}", p)
+    if not p.exists():
+        raise DataError("no such file", p)
+    name = p.name.lower()
+    if any(name.endswith(ext) for ext in (".bmes", ".bio", ".bioes", ".conll", "_bio", ".bmeso")):
+        return "conll"
+    with open(p, "rb") as f:
+        head = f.read(1 << 16).decode("utf-8-sig", errors="replace")
+    stripped = head.lstrip()
+    if not stripped:
+        raise DataError("file is empty", p)
+    if stripped.startswith("["):
+        return "cmeee"
+    first = stripped.splitlines()[0]
+    if first.startswith("{"):
+        try:
+            obj = json.loads(first)
+        except json.JSONDecodeError:
+            obj = {}
+        if isinstance(obj, dict) and "label" in obj and "spans" not in obj:
+            return "cluener"
+        return "jsonl"
+    parts = first.split()
+    if len(parts) == 2 and len(parts[0]) <= 2 and (parts[1] == "O" or parts[1][:2] in
+                                                   ("B-", "I-", "M-", "E-", "S-")):
+        return "conll"
+    return "text"
+
+
+def read_corpus(path, format: str = "auto", lenient: bool = False) -> Corpus:
+    """Read every record. Strict mode raises CorpusError listing all bad records; lenient mode skips
+    them (or keeps the repaired record for a fixable tag sequence) and lists them on the Corpus."""
+    fmt = detect_format(path) if format == "auto" else format
+    if fmt not in READERS:
+        raise DataError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)} or auto", path)
+    examples, skipped, repaired = [], [], []
+    for item in READERS[fmt](path):
+        if isinstance(item, Example):
+            examples.append(item)
+        elif lenient and getattr(item, "repaired", None) is not None:
+            examples.append(item.repaired)
+            repaired.append(item)
+        else:
+            skipped.append(item)
+    if skipped and not lenient:
+        raise CorpusError(skipped + repaired)
+    if not examples and not skipped:
+        raise DataError("no records found", path)
+    return Corpus(str(path), fmt, examples, skipped, repaired)
+
+
+def write_corpus(examples, path, format: str = "jsonl"):
+    """Write examples as jsonl, bio/bioes (CoNLL), cluener, cmeee, ecommerce (a directory) or text."""
+    if format == "ecommerce":
+        return ecommerce.write_dir(examples, path)
+    writers = {"jsonl": jsonl.write, "cluener": cluener.write, "cmeee": cmeee.write, "text": text.write,
+               "bio": lambda ex, f: conll.write(ex, f, "BIO"), "bioes": lambda ex, f: conll.write(ex, f, "BIOES")}
+    if format not in writers:
+        raise ValueError(f"unknown output format {format!r}; choose from {', '.join(WRITE_FORMATS)}")
+    if str(path) == "-":
+        import sys
+        return writers[format](examples, sys.stdout)
+    with open(path, "w", encoding="utf-8") as f:
+        writers[format](examples, f)

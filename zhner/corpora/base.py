@@ -1,0 +1,73 @@
+"""Shared reading helpers: line-by-line UTF-8 decoding that locates bad bytes, and the JSON record check."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..spans import DataError, Example, check_span
+
+
+def read_bytes(path) -> bytes:
+    path = Path(path)
+    if not path.exists():
+        raise DataError("no such file", path)
+    if path.is_dir():
+        raise DataError("is a directory, expected a file", path)
+    data = path.read_bytes()
+    if not data.strip():
+        raise DataError("file is empty", path)
+    return data
+
+
+def iter_lines(path):
+    """Yield `(lineno, line)` or `(lineno, DataError)` for a line that is not valid UTF-8; a BOM is dropped."""
+    data = read_bytes(path)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    for lineno, raw in enumerate(lines, 1):
+        try:
+            yield lineno, raw.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError as e:
+            yield lineno, DataError(f"not valid UTF-8 at column {e.start + 1} (convert the file to UTF-8, "
+                                    "e.g. iconv -f gbk -t utf-8)", path, lineno)
+
+
+def decode_text(path) -> str:
+    """Whole file as text, or a DataError naming the line of the first bad byte."""
+    data = read_bytes(path)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError(f"not valid UTF-8 at byte {e.start} (convert the file to UTF-8)", path,
+                        data.count(b"\n", 0, e.start) + 1) from None
+
+
+def parse_json_line(line: str, path, lineno):
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise DataError(f"bad JSON: {e.msg} at column {e.colno}", path, lineno) from None
+    if not isinstance(obj, dict):
+        raise DataError(f"expected a JSON object, got {type(obj).__name__}", path, lineno)
+    return obj
+
+
+def get_text(obj: dict, path, lineno) -> str:
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise DataError('record has no string field "text"', path, lineno)
+    return text
+
+
+def build_example(text: str, raw_spans, path, lineno) -> Example:
+    """`raw_spans` are `(start, end_exclusive, label, mention_or_None)`; every one is checked against the text."""
+    spans = []
+    for start, end, label, mention in raw_spans:
+        try:
+            spans.append(check_span(text, start, end, label, mention))
+        except ValueError as e:
+            raise DataError(str(e), path, lineno) from None
+    return Example(text, spans)

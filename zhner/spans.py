@@ -1,0 +1,82 @@
+"""The one data model: character spans over raw text.
+
+`Span(start, end, label)` uses character offsets into the raw text with `end` exclusive, so
+`text[span.start:span.end]` is the mention. Spans may nest and overlap. `score` is carried along
+but ignored by equality and hashing, so gold and predicted spans compare on position and label only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    start: int
+    end: int
+    label: str
+    score: float | None = field(default=None, compare=False)
+
+    def to_dict(self, text: str | None = None) -> dict:
+        d = {"start": self.start, "end": self.end, "label": self.label}
+        if text is not None:
+            d["text"] = text[self.start:self.end]
+        if self.score is not None:
+            d["score"] = round(float(self.score), 4)
+        return d
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    spans: tuple[Span, ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "spans", tuple(sorted(self.spans)))
+
+    def mention(self, span: Span) -> str:
+        return self.text[span.start:span.end]
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "spans": [s.to_dict() for s in self.spans]}
+
+
+class DataError(ValueError):
+    """A problem in input data, located as `path:line: message` (line is 1-based, 0 if unknown)."""
+
+    def __init__(self, message: str, path: str = "<input>", line: int = 0):
+        super().__init__(message)
+        self.message, self.path, self.line = message, str(path), line
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+def check_span(text: str, start, end, label, mention: str | None = None) -> Span:
+    """Build a Span after checking it against `text`; raise ValueError with a readable reason."""
+    if not isinstance(start, int) or not isinstance(end, int) or isinstance(start, bool) or isinstance(end, bool):
+        raise ValueError(f"span offsets must be integers, got start={start!r} end={end!r}")
+    if not isinstance(label, str) or not label.strip():
+        raise ValueError(f"span [{start}, {end}) has an empty or non-string label {label!r}")
+    if start >= end:
+        raise ValueError(f"span [{start}, {end}) {label}: start must be < end")
+    if start < 0 or end > len(text):
+        raise ValueError(f"span [{start}, {end}) {label} is outside the text (length {len(text)})")
+    if mention is not None and text[start:end] != mention:
+        raise ValueError(f"span [{start}, {end}) {label}: text has {text[start:end]!r}, record says {mention!r}")
+    return Span(start, end, label)
+
+
+def overlaps(a: Span, b: Span) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def nested_pairs(spans) -> int:
+    """Number of unordered pairs of distinct spans that overlap (nested or crossing)."""
+    spans = sorted(set(spans))
+    count = 0
+    for i, a in enumerate(spans):
+        for b in spans[i + 1:]:
+            if b.start >= a.end:
+                break
+            count += 1
+    return count
