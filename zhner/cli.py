@@ -91,6 +91,59 @@ def cmd_evaluate(args):
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) if args.json else report.table())
 
 
+def cmd_train(args, overrides):
+    from .config import load_config
+    from .training import train
+    cfg = load_config(args.config, overrides)
+    result = train(cfg)
+    print(f"best dev F1 {100 * result.dev.micro.f1:.2f} at epoch {result.best_epoch}; model saved to {result.model_dir}")
+    print(result.dev.table())
+
+
+def _write_predictions(examples, f, fmt):
+    from .corpora import jsonl
+    from .schemes import encode
+    from .training import flatten
+    if fmt == "jsonl":
+        jsonl.write(examples, f)
+    elif fmt == "conll":
+        for ex in examples:
+            for ch, tag in zip(ex.text, encode(len(ex.text), flatten(ex)[0].spans, "BIO")):
+                f.write(f"{ch if ch.strip() or ch == ' ' else ' '}\t{tag}\n")
+            f.write("\n")
+    else:
+        for ex in examples:
+            f.write(ex.text + "\n")
+            for s in ex.spans:
+                f.write(f"  {s.start:>4} {s.end:>4}  {s.label:<10} {ex.mention(s)}  ({s.score:.3f})\n")
+
+
+def cmd_predict(args):
+    from .model import load
+    from .spans import Example
+    if bool(args.texts) == bool(args.input):
+        raise ValueError("give either texts to tag or --input FILE")
+    model = load(args.model)
+    skipped = []
+    if args.input:
+        corpus = _read(args.input, args.input_format, lenient=True)
+        texts, skipped = [ex.text for ex in corpus], corpus.skipped
+    else:
+        texts = args.texts
+    fmt = args.format or ("jsonl" if args.input else "pretty")
+    examples = [Example(t, s) for t, s in zip(texts, model.predict(texts, batch_size=args.batch_size))]
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            _write_predictions(examples, f, fmt)
+        print(f"wrote {len(examples)} records to {args.output}", file=sys.stderr)
+    else:
+        _write_predictions(examples, sys.stdout, fmt)
+    if skipped and not args.lenient:
+        print(f"{len(skipped)} input record(s) could not be read (see warnings above); the rest were tagged",
+              file=sys.stderr)
+        raise SystemExit(1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zhner", description="Chinese named-entity recognition.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -116,15 +169,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 
+    p = sub.add_parser("train", help="train a model from a config file; override keys with --section.key VALUE")
+    p.add_argument("--config", help="TOML recipe (see configs/)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("predict", help="tag texts with a model (default: the bundled MSRA model)")
+    p.add_argument("texts", nargs="*", help="texts to tag")
+    p.add_argument("--model", help="model directory (default: bundled model)")
+    p.add_argument("--input", help="file of texts (one per line) or any corpus format")
+    p.add_argument("--input-format", default="auto", choices=("auto",) + FORMATS)
+    p.add_argument("--output", help="output file (default: stdout)")
+    p.add_argument("--format", choices=("jsonl", "conll", "pretty"),
+                   help="output format (default: pretty for texts, jsonl for --input)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.set_defaults(func=cmd_predict)
+
     for p in sub.choices.values():
         p.add_argument("--lenient", action="store_true", help="skip bad records (and count them) instead of failing")
     return parser
 
 
+def _overrides(extra: list[str]) -> dict:
+    """`--train.epochs 5` / `--train.epochs=5` pairs -> {"train.epochs": "5"}."""
+    out, i = {}, 0
+    while i < len(extra):
+        arg = extra[i]
+        if not arg.startswith("--") or "." not in arg:
+            raise SystemExit(f"zhner: error: unrecognized argument {arg!r} (overrides look like --train.epochs 5)")
+        key, eq, value = arg[2:].partition("=")
+        if not eq:
+            if i + 1 >= len(extra):
+                raise SystemExit(f"zhner: error: {arg} needs a value")
+            value, i = extra[i + 1], i + 1
+        out[key] = value
+        i += 1
+    return out
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "train":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
-        args.func(args)
+        if args.command == "train":
+            args.func(args, _overrides(extra))
+        else:
+            args.func(args)
     except CorpusError as e:
         for err in e.errors[:MAX_SHOWN]:
             print(f"error: {err}", file=sys.stderr)

@@ -1,0 +1,64 @@
+import itertools
+
+import torch
+
+from zhner.nn.heads import CRF, GlobalPointer
+from zhner.nn.heads.crf import forward_scores, viterbi
+from zhner.nn.heads.globalpointer import multilabel_crossentropy, rope
+
+
+def _path_score(em, start, trans, end, path):
+    s = start[path[0]] + sum(em[i, t] for i, t in enumerate(path)) + end[path[-1]]
+    return s + sum(trans[a, b] for a, b in zip(path, path[1:]))
+
+
+def test_crf_forward_and_viterbi_match_brute_force():
+    torch.manual_seed(0)
+    k, t = 3, 4
+    em, start, trans, end = torch.randn(2, t, k), torch.randn(k), torch.randn(k, k), torch.randn(k)
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]], dtype=torch.bool)
+    log_z, _ = forward_scores(em, mask, start, trans, end)
+    paths = viterbi(em, mask, start, trans, end)
+    for b, n in enumerate([4, 2]):
+        scores = {p: _path_score(em[b], start, trans, end, p) for p in itertools.product(range(k), repeat=n)}
+        assert torch.allclose(log_z[b], torch.logsumexp(torch.stack(list(scores.values())), 0), atol=1e-5)
+        assert tuple(paths[b]) == max(scores, key=lambda p: scores[p])
+
+
+def test_crf_marginals_sum_to_one_and_respect_scheme():
+    torch.manual_seed(0)
+    head = CRF(8, ["PER", "LOC"], "BIOES")
+    h, mask = torch.randn(2, 5, 8), torch.tensor([[1] * 5, [1, 1, 1, 0, 0]], dtype=torch.bool)
+    start, trans, end = head.potentials()
+    marg = head.marginals(head.proj(h), mask, start, trans, end)
+    assert torch.allclose(marg[0].sum(-1), torch.ones(5), atol=1e-5)
+    assert torch.allclose(marg[1, :3].sum(-1), torch.ones(3), atol=1e-5)
+    tags = head.tagset.tags
+    for b, path in enumerate(viterbi(head.proj(h), mask, start, trans, end)):
+        from zhner.schemes import decode
+        assert decode([tags[i] for i in path], "BIOES")[1] == []
+
+
+def test_rope_scores_depend_on_relative_position_only():
+    torch.manual_seed(0)
+    q, k = torch.randn(64), torch.randn(64)
+    x = torch.stack([q, k]).view(1, 1, 2, 64).expand(1, 10, 2, 64)
+    r = rope(x)
+    s = lambda i, j: (r[0, i, 0] @ r[0, j, 1]).item()
+    assert abs(s(1, 4) - s(5, 8)) < 1e-4 and abs(s(0, 0) - s(7, 7)) < 1e-4
+
+
+def test_multilabel_crossentropy_formula():
+    s = torch.tensor([[[[2.0, -1.0], [0.5, 3.0]]]])
+    gold = torch.tensor([[[[True, False], [False, False]]]])
+    valid = torch.tensor([[[[True, True], [False, True]]]])
+    expected = torch.log(1 + torch.exp(torch.tensor(-2.0))) + torch.log(1 + torch.exp(torch.tensor(-1.0)) +
+                                                                        torch.exp(torch.tensor(3.0)))
+    assert torch.allclose(multilabel_crossentropy(s, gold, valid), expected)
+
+
+def test_globalpointer_flat_decoding_keeps_best_non_overlapping():
+    from zhner.spans import Span
+    spans = [Span(0, 4, "A", 0.9), Span(2, 6, "B", 0.95), Span(5, 7, "A", 0.6)]
+    kept = GlobalPointer._flatten(spans)
+    assert kept == [Span(2, 6, "B")]

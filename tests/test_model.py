@@ -1,0 +1,104 @@
+"""The contract every encoder × head passes: train on a tiny corpus -> save -> load -> same spans."""
+import itertools
+import json
+import random
+
+import pytest
+import torch
+
+from zhner import Example, Span, evaluate, write_corpus
+from zhner.config import load_config
+from zhner.model import load
+from zhner.training import flatten, train
+
+NAMES, PLACES = ["张伟", "李娜", "王芳", "刘洋", "陈静"], ["北京", "上海", "广州", "深圳", "杭州"]
+
+
+def tiny_corpus(n=60, seed=0):
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        name, place = rng.choice(NAMES), rng.choice(PLACES)
+        text = f"昨天{name}去了{place}市，{name}很开心。"
+        a, b = 2, 2 + len(name)
+        c = text.index(place)
+        spans = [Span(a, b, "PER"), Span(c, c + len(place), "LOC"), Span(c, c + len(place) + 1, "GPE")]
+        out.append(Example(text, spans))
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "tiny.jsonl"
+    write_corpus(tiny_corpus(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory):
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+    path = tmp_path_factory.mktemp("bert")
+    chars = sorted({c for ex in tiny_corpus() for c in ex.text})
+    (path / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars) + "\n",
+                                    encoding="utf-8")
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=5 + len(chars), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=64, max_position_embeddings=128)).save_pretrained(path)
+    BertTokenizerFast(str(path / "vocab.txt")).save_pretrained(path)
+    return path
+
+
+CASES = list(itertools.product(["bilstm", "idcnn"], ["softmax", "crf", "globalpointer", "efficient_globalpointer"]))
+CASES += [("transformer", "crf"), ("transformer", "globalpointer")]
+
+
+@pytest.mark.parametrize("encoder,head", CASES)
+def test_train_save_load_predict(encoder, head, corpus_file, tiny_bert, tmp_path):
+    overrides = {"data.train": str(corpus_file), "model.encoder": encoder, "model.head": head,
+                 "model.hidden": "32", "model.char_dim": "32", "model.bigram_dim": "8", "model.max_length": "20",
+                 "train.epochs": "12", "train.batch_size": "8", "train.patience": "0", "train.lr": "1e-2",
+                 "train.output": str(tmp_path / "run"), "data.dev_fraction": "0.2",
+                 "train.threads": "1"}
+    if encoder == "transformer":
+        overrides.update({"model.transformer": str(tiny_bert), "train.encoder_lr": "1e-3"})
+    result = train(load_config(None, overrides))
+    nested = head in ("globalpointer", "efficient_globalpointer")
+    model = load(result.model_dir)
+    fresh = tiny_corpus(10, seed=1)
+    texts = [ex.text for ex in fresh] + ["", "。", "昨天" * 40]
+    first, again = model.predict(texts), load(result.model_dir).predict(texts, batch_size=3)
+    gold = fresh if nested else [flatten(ex)[0] for ex in fresh]
+    assert evaluate(gold, first[:10]).micro.f1 >= (0.9 if encoder != "transformer" else 0.3)
+    assert first == again  # batch size changes padding, not results
+    assert [s.score for p in first for s in p] == pytest.approx([s.score for p in again for s in p], abs=1e-5)
+    assert first[10] == [] and all(0 <= s.start < s.end <= len(t) for t, p in zip(texts, first) for s in p)
+    labels = {s.label for p in first for s in p}
+    assert ("LOC" in labels) == nested or encoder == "transformer"  # taggers keep the outer GPE only
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert len(log) == 12 and (tmp_path / "run" / "curve.png").stat().st_size > 1000
+
+
+def test_long_text_is_windowed_not_truncated(corpus_file, tmp_path):
+    result = train(load_config(None, {"data.train": str(corpus_file), "model.hidden": "32", "model.max_length": "48",
+                                      "model.head": "globalpointer", "train.epochs": "15", "train.patience": "0",
+                                      "train.lr": "1e-2", "train.output": str(tmp_path), "train.threads": "1"}))
+    model = load(result.model_dir)
+    sentence = "昨天张伟去了北京市，张伟很开心。"
+    text = sentence * (100_000 // len(sentence) + 1)
+    spans = model.predict([text])[0]
+    expected = {(i * len(sentence) + s.start, i * len(sentence) + s.end, s.label)
+                for i in range(len(text) // len(sentence)) for s in model.predict([sentence])[0]}
+    found = {(s.start, s.end, s.label) for s in spans}
+    # context differs at window cuts, so not every sentence-level span reappears, but none is lost to truncation
+    assert len(text) > 100_000 and len(found & expected) >= 0.5 * len(expected)
+    assert {s.start // 1000 for s in spans} == set(range(len(text) // 1000 + 1))
+    assert max(s.end for s in spans) > len(text) - len(sentence)
+
+
+def test_windows_tile_the_text():
+    from zhner.windows import windows
+    for length in (0, 1, 47, 48, 49, 100, 1000):
+        plan = windows(length, 48, 12)
+        assert plan[0][2] == 0 and plan[-1][3] == length
+        for (s, e, cs, ce), nxt in zip(plan, plan[1:] + [None]):
+            assert s <= cs <= ce <= e and e - s <= 48 and (nxt is None or nxt[2] == ce)

@@ -1,0 +1,155 @@
+"""Run configuration: one TOML file per recipe, validated; dotted overrides like `--train.epochs 5`.
+
+Unknown sections or keys and values of the wrong type are errors, raised before any work starts.
+"""
+from __future__ import annotations
+
+import tomllib
+import typing
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass
+class DataConfig:
+    train: str = ""
+    dev: str = ""                  # empty: hold out `dev_fraction` of train
+    dev_fraction: float = 0.1
+    format: str = "auto"
+    lenient: bool = False
+    limit: int = 0                 # use only the first N training records (0 = all)
+
+
+@dataclass
+class ModelConfig:
+    encoder: str = "bilstm"        # bilstm | idcnn | transformer
+    head: str = "crf"              # softmax | crf | globalpointer | efficient_globalpointer
+    scheme: str = "BIOES"          # tagging heads only
+    char_dim: int = 100
+    bigram_dim: int = 0            # 0 = no char-bigram embedding
+    min_freq: int = 1              # vocabulary cut-off (chars and bigrams)
+    max_bigrams: int = 50000
+    hidden: int = 128              # per direction for BiLSTM, filters for IDCNN
+    layers: int = 1
+    dropout: float = 0.3
+    idcnn_dilations: list[int] = field(default_factory=lambda: [1, 1, 2])
+    idcnn_blocks: int = 4
+    transformer: str = ""          # local directory of a BERT-family checkpoint
+    head_size: int = 64            # GlobalPointer q/k size
+    rope: bool = True
+    threshold: float = 0.0         # GlobalPointer: a span is an entity if its score > threshold
+    flat: bool = False             # GlobalPointer: keep only the best non-overlapping spans
+    max_length: int = 256          # window size in characters for training and prediction
+
+
+@dataclass
+class TrainConfig:
+    output: str = "runs/model"
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 2e-3
+    encoder_lr: float = 3e-5       # pretrained transformer parameters
+    crf_lr: float = 1e-2           # CRF transitions
+    weight_decay: float = 0.01
+    clip: float = 5.0
+    warmup: float = 0.05           # fraction of steps with linear warm-up, then linear decay to 0
+    patience: int = 3              # epochs without dev F1 gain before stopping (0 = never stop early)
+    seed: int = 42
+    threads: int = 0               # torch CPU threads (0 = all cores)
+
+
+@dataclass
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _coerce(value, typ, where: str):
+    """Check (and, for strings from the command line, parse) `value` against the field type."""
+    origin = typing.get_origin(typ)
+    if isinstance(value, str) and typ is not str:
+        if typ is bool and value.lower() in ("true", "false", "1", "0"):
+            return value.lower() in ("true", "1")
+        try:
+            value = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            raise ConfigError(f"{where}: cannot read {value!r} as {getattr(typ, '__name__', typ)}") from None
+    if origin is list:
+        (item,) = typing.get_args(typ)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return [_coerce(v, item, where) for v in value]
+    if typ is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}: expected {typ.__name__}, got {value!r}")
+    return value
+
+
+def _section_types(section) -> dict:
+    return typing.get_type_hints(type(section))
+
+
+def apply(cfg: Config, values: dict, source: str) -> Config:
+    for name, table in values.items():
+        if name not in {f.name for f in fields(Config)}:
+            raise ConfigError(f"{source}: unknown section [{name}] (known: data, model, train)")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: [{name}] must be a table")
+        section = getattr(cfg, name)
+        types = _section_types(section)
+        for key, value in table.items():
+            if key not in types:
+                raise ConfigError(f"{source}: unknown key {name}.{key} (known: {', '.join(types)})")
+            setattr(section, key, _coerce(value, types[key], f"{source}: {name}.{key}"))
+    return cfg
+
+
+def validate(cfg: Config) -> Config:
+    m = cfg.model
+    choices = {"encoder": ("bilstm", "idcnn", "transformer"),
+               "head": ("softmax", "crf", "globalpointer", "efficient_globalpointer"), "scheme": ("BIO", "BIOES")}
+    for key, allowed in choices.items():
+        if getattr(m, key) not in allowed:
+            raise ConfigError(f"model.{key} = {getattr(m, key)!r}; choose from {', '.join(allowed)}")
+    if m.encoder == "transformer" and not m.transformer:
+        raise ConfigError("model.encoder = 'transformer' needs model.transformer = a local checkpoint directory")
+    if not 0 < cfg.data.dev_fraction < 1:
+        raise ConfigError("data.dev_fraction must be between 0 and 1")
+    if m.max_length < 16:
+        raise ConfigError("model.max_length must be at least 16")
+    return cfg
+
+
+def load_config(path=None, overrides: dict | None = None) -> Config:
+    """Defaults, then the TOML file, then `{"train.epochs": "5", ...}` overrides; validated."""
+    cfg = Config()
+    if path:
+        try:
+            values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: cannot read config: {e}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{path}: {e}") from None
+        apply(cfg, values, str(path))
+    nested: dict = {}
+    for dotted, value in (overrides or {}).items():
+        section, _, key = dotted.partition(".")
+        if not key:
+            raise ConfigError(f"override --{dotted}: expected --section.key value")
+        nested.setdefault(section, {})[key] = value
+    apply(cfg, nested, "command line")
+    return validate(cfg)
+
+
+def model_config_from_dict(values: dict) -> ModelConfig:
+    cfg = apply(Config(), {"model": values}, "model config")
+    return validate(cfg).model

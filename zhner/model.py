@@ -1,0 +1,170 @@
+"""NERModel = featurizer + encoder + head, its model directory, and prediction over any text length.
+
+A model directory holds `config.json` (format version, model config, labels), vocabularies as JSON,
+`model.safetensors`, and for a transformer encoder its config and tokenizer under `encoder/`.
+Nothing is pickled. Directories are written to a temporary name and renamed into place.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from . import __version__
+from .config import ConfigError, ModelConfig, model_config_from_dict
+from .features import Vocab, bigrams, normalize
+from .nn.encoders import IDCNN, BiLSTM, CharEmbedding, Transformer
+from .nn.heads import HEADS
+from .schemes import encode
+from .spans import DataError, Span
+from .windows import merge, windows
+
+FORMAT_VERSION = 1
+DEFAULT_MODEL = Path(__file__).parent / "default_model"
+WINDOW_OVERLAP = 32
+
+
+class NERModel(nn.Module):
+    def __init__(self, cfg: ModelConfig, labels, chars: Vocab, bigram_vocab: Vocab | None = None,
+                 transformer_dir: str | None = None, pretrained: bool = True):
+        super().__init__()
+        self.cfg, self.labels, self.chars, self.bigram_vocab = cfg, list(labels), chars, bigram_vocab
+        if cfg.encoder == "transformer":
+            self.encoder = Transformer(transformer_dir or cfg.transformer, cfg.dropout, pretrained)
+            if cfg.max_length > self.encoder.max_tokens - 2:
+                raise ConfigError(f"model.max_length {cfg.max_length} exceeds what the transformer takes "
+                                  f"({self.encoder.max_tokens - 2} word pieces)")
+        else:
+            embed = CharEmbedding(len(chars), cfg.char_dim, len(bigram_vocab) if bigram_vocab else 0,
+                                  cfg.bigram_dim if bigram_vocab else 0, cfg.dropout)
+            self.encoder = (BiLSTM(embed, cfg.hidden, cfg.layers, cfg.dropout) if cfg.encoder == "bilstm" else
+                            IDCNN(embed, cfg.hidden, cfg.idcnn_dilations, cfg.idcnn_blocks, cfg.dropout))
+        self.head = HEADS[cfg.head](self.encoder.dim, self.labels, scheme=cfg.scheme, head_size=cfg.head_size,
+                                    rope=cfg.rope, threshold=cfg.threshold, flat=cfg.flat)
+        self.label_index = {label: i for i, label in enumerate(self.labels)}
+
+    @property
+    def is_tagger(self) -> bool:
+        return hasattr(self.head, "tagset")
+
+    def make_batch(self, texts, spans=None) -> dict:
+        """Tensors for texts of ≤ max_length characters; with `spans`, also the targets of the head."""
+        n, t = len(texts), max(1, max(map(len, texts), default=1))
+        device = next(self.parameters()).device
+        chars = torch.zeros(n, t, dtype=torch.long)
+        for b, text in enumerate(texts):
+            chars[b, :len(text)] = torch.tensor(self.chars.ids(normalize(c) for c in text), dtype=torch.long)
+        mask = torch.arange(t)[None] < torch.tensor([len(x) for x in texts])[:, None]
+        batch = {"texts": list(texts), "chars": chars.to(device), "mask": mask.to(device)}
+        if self.bigram_vocab is not None:
+            bi = torch.zeros(n, t, dtype=torch.long)
+            for b, text in enumerate(texts):
+                bi[b, :len(text)] = torch.tensor(self.bigram_vocab.ids(bigrams(text)), dtype=torch.long)
+            batch["bigrams"] = bi.to(device)
+        if spans is not None:
+            if self.is_tagger:
+                tags = torch.zeros(n, t, dtype=torch.long)
+                index = self.head.tagset.index
+                for b, (text, ss) in enumerate(zip(texts, spans)):
+                    tags[b, :len(text)] = torch.tensor([index[x] for x in encode(len(text), ss, self.cfg.scheme)])
+                batch["tags"] = tags.to(device)
+            else:
+                rows = [(b, self.label_index[s.label], s.start, s.end - 1) for b, ss in enumerate(spans) for s in ss]
+                batch["spans"] = torch.tensor(rows, dtype=torch.long).view(-1, 4)
+        return batch
+
+    def forward(self, batch):
+        return self.head.loss(self.encoder(batch), batch)
+
+    @torch.inference_mode()
+    def decode(self, batch):
+        return self.head.decode(self.encoder(batch), batch)
+
+    def predict(self, texts, batch_size: int = 32) -> list[list[Span]]:
+        """Spans (with scores) for each text; long texts are split into overlapping windows and merged."""
+        if isinstance(texts, str):
+            raise TypeError("predict() takes a list of texts; wrap a single text in a list")
+        size = self.cfg.max_length
+        pieces = []                                     # (text index, window start, window text)
+        plans = []
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"text {i} is {type(text).__name__}, not str")
+            plan = windows(len(text), size, min(WINDOW_OVERLAP, size // 4))
+            plans.append(plan)
+            pieces.extend((i, s, text[s:e]) for s, e, _, _ in plan)
+        order = sorted(range(len(pieces)), key=lambda k: len(pieces[k][2]))
+        found = [None] * len(pieces)
+        was_training = self.training
+        self.eval()
+        for k in range(0, len(order), batch_size):
+            idx = [j for j in order[k:k + batch_size] if pieces[j][2]]
+            for j in order[k:k + batch_size]:
+                found[j] = []
+            if idx:
+                for j, spans in zip(idx, self.decode(self.make_batch([pieces[j][2] for j in idx]))):
+                    found[j] = spans
+        self.train(was_training)
+        out, pos = [], 0
+        for i, text in enumerate(texts):
+            n = len(plans[i])
+            out.append(merge(len(text), size, min(WINDOW_OVERLAP, size // 4), found[pos:pos + n]))
+            pos += n
+        return out
+
+    def save(self, path):
+        """Write the model directory atomically (temporary directory, then rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        try:
+            meta = {"format_version": FORMAT_VERSION, "zhner_version": __version__, "model": asdict(self.cfg),
+                    "labels": self.labels}
+            (tmp / "config.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+            self.chars.save(tmp / "chars.json")
+            if self.bigram_vocab is not None:
+                self.bigram_vocab.save(tmp / "bigrams.json")
+            if isinstance(self.encoder, Transformer):
+                self.encoder.tokenizer.save_pretrained(tmp / "encoder")
+                self.encoder.model.config.save_pretrained(tmp / "encoder")
+            state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+            save_file(state, tmp / "model.safetensors", metadata={"format_version": str(FORMAT_VERSION)})
+            old = path.with_name(f".{path.name}.old")
+            if path.exists():
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+
+def load(path=None, device: str | None = None) -> NERModel:
+    """Load a model directory; `None` loads the bundled default model."""
+    path = Path(path) if path else DEFAULT_MODEL
+    meta_path = path / "config.json"
+    if not meta_path.is_file():
+        raise DataError("not a zhner model directory (no config.json)", path)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f"unreadable model config: {e}", meta_path) from None
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise DataError(f"model format version {meta.get('format_version')!r} is not supported by zhner "
+                        f"{__version__} (expects {FORMAT_VERSION})", meta_path)
+    cfg = model_config_from_dict(meta["model"])
+    bigram_path = path / "bigrams.json"
+    model = NERModel(cfg, meta["labels"], Vocab.load(path / "chars.json"),
+                     Vocab.load(bigram_path) if bigram_path.exists() else None,
+                     transformer_dir=str(path / "encoder"), pretrained=False)
+    model.load_state_dict(load_file(path / "model.safetensors"))
+    model.eval()
+    return model.to(device) if device else model

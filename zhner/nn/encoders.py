@@ -1,0 +1,110 @@
+"""Encoders: map a batch of characters to one vector per character, H of shape (batch, length, dim).
+
+Every encoder takes the batch dict built by `zhner.nn.model` (`chars`, `mask`, optional `bigrams`,
+and for transformers `texts`) and returns H; padded positions are zero.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+
+class CharEmbedding(nn.Module):
+    """x_i = [E_char(c_i); E_bigram(c_i c_{i+1})], then dropout."""
+
+    def __init__(self, n_chars: int, char_dim: int, n_bigrams: int = 0, bigram_dim: int = 0, dropout: float = 0.0):
+        super().__init__()
+        self.chars = nn.Embedding(n_chars, char_dim, padding_idx=0)
+        self.bigrams = nn.Embedding(n_bigrams, bigram_dim, padding_idx=0) if bigram_dim else None
+        self.dropout = nn.Dropout(dropout)
+        self.dim = char_dim + bigram_dim
+
+    def forward(self, batch):
+        x = self.chars(batch["chars"])
+        if self.bigrams is not None:
+            x = torch.cat([x, self.bigrams(batch["bigrams"])], -1)
+        return self.dropout(x)
+
+
+class BiLSTM(nn.Module):
+    """Stacked bidirectional LSTM over packed sequences; H_i = [h→_i; h←_i]."""
+
+    def __init__(self, embed: CharEmbedding, hidden: int, layers: int = 1, dropout: float = 0.0):
+        super().__init__()
+        self.embed = embed
+        self.lstm = nn.LSTM(embed.dim, hidden, num_layers=layers, bidirectional=True, batch_first=True,
+                            dropout=dropout if layers > 1 else 0.0)
+        self.dropout = nn.Dropout(dropout)
+        self.dim = 2 * hidden
+
+    def forward(self, batch):
+        x = self.embed(batch)
+        lengths = batch["mask"].sum(1).clamp(min=1).cpu()
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.size(1))
+        return self.dropout(out)
+
+
+class IDCNN(nn.Module):
+    """Iterated dilated CNN (Strubell et al. 2017): one block of 3-wide convolutions with the given dilations,
+    applied `blocks` times with shared weights; H is the last block's output. Each convolution is residual,
+    h ← h + relu(conv(h)), and each block ends in LayerNorm, which keeps the deep stack stable at high
+    learning rates. Padding is re-zeroed after every layer."""
+
+    def __init__(self, embed: CharEmbedding, filters: int, dilations=(1, 1, 2), blocks: int = 4, dropout=0.0):
+        super().__init__()
+        self.embed = embed
+        self.proj = nn.Conv1d(embed.dim, filters, 3, padding=1)
+        self.convs = nn.ModuleList(nn.Conv1d(filters, filters, 3, padding=d, dilation=d) for d in dilations)
+        self.blocks = blocks
+        self.norm = nn.LayerNorm(filters)
+        self.dropout = nn.Dropout(dropout)
+        self.dim = filters
+
+    def forward(self, batch):
+        mask = batch["mask"].unsqueeze(1).to(torch.float32)
+        h = torch.relu(self.proj(self.embed(batch).transpose(1, 2))) * mask
+        for _ in range(self.blocks):
+            for conv in self.convs:
+                h = (h + torch.relu(conv(h))) * mask
+            h = self.norm(h.transpose(1, 2)).transpose(1, 2) * mask
+        return self.dropout(h.transpose(1, 2))
+
+
+class Transformer(nn.Module):
+    """A pretrained BERT-family encoder from a local directory. Texts are tokenised into word pieces; each
+    character takes the vector of the word piece that covers it (characters no piece covers, e.g. spaces,
+    get zeros), so heads work on characters and spans come back as character offsets. With
+    `pretrained=False` only the architecture is built (weights come from a zhner model file)."""
+
+    def __init__(self, path: str, dropout: float = 0.1, pretrained: bool = True):
+        super().__init__()
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        if not self.tokenizer.is_fast:
+            raise ValueError(f"{path}: a fast tokenizer (tokenizer.json or vocab.txt) is needed for offsets")
+        if pretrained:
+            self.model = AutoModel.from_pretrained(path, local_files_only=True)
+        else:
+            self.model = AutoModel.from_config(AutoConfig.from_pretrained(path, local_files_only=True))
+        self.max_tokens = min(self.tokenizer.model_max_length, self.model.config.max_position_embeddings)
+        self.dropout = nn.Dropout(dropout)
+        self.dim = self.model.config.hidden_size
+
+    def forward(self, batch):
+        texts, length = batch["texts"], batch["mask"].size(1)
+        enc = self.tokenizer(texts, return_offsets_mapping=True, padding=True, truncation=True,
+                             max_length=self.max_tokens, return_tensors="pt")
+        offsets = enc.pop("offset_mapping")
+        device = batch["mask"].device
+        out = self.model(**{k: v.to(device) for k, v in enc.items()}).last_hidden_state
+        index = torch.zeros(len(texts), length, dtype=torch.long)
+        for b in range(len(texts)):
+            for t, (s, e) in enumerate(offsets[b].tolist()):
+                if e > s:
+                    index[b, s:e] = t
+        h = out.gather(1, index.to(device).unsqueeze(-1).expand(-1, -1, out.size(-1)))
+        covered = (index > 0).to(device).unsqueeze(-1) & batch["mask"].unsqueeze(-1)
+        return self.dropout(h * covered)

@@ -1,0 +1,95 @@
+"""Linear-chain CRF, vectorised over the batch, with transitions restricted to what the scheme allows.
+
+score(y) = start[y_1] + Σ_i E[i, y_i] + Σ_i T[y_{i-1}, y_i] + end[y_n]; loss = log Z − score(gold), log Z by
+the forward algorithm; decoding by Viterbi. Disallowed transitions carry a fixed −10⁴ that is never learned.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .tagging import TagSet
+
+NEG = -1e4
+
+
+def viterbi(emissions, mask, start, trans, end):
+    """Best tag path per sequence: (B, T, K) emissions, (B, T) bool mask -> list of id lists."""
+    score = start + emissions[:, 0]
+    history = []
+    for t in range(1, emissions.size(1)):
+        best, idx = (score.unsqueeze(2) + trans).max(1)
+        step = mask[:, t].unsqueeze(1)
+        score = torch.where(step, best + emissions[:, t], score)
+        history.append(idx)
+    last = (score + end).argmax(1).tolist()
+    history = torch.stack(history).cpu().numpy() if history else None
+    paths = []
+    for b, n in enumerate(mask.sum(1).tolist()):
+        path = [last[b]] if n else []
+        for t in range(n - 1, 0, -1):
+            path.append(int(history[t - 1, b, path[-1]]))
+        paths.append(path[::-1])
+    return paths
+
+
+def forward_scores(emissions, mask, start, trans, end):
+    """log Z per sequence and the forward log-potentials alpha (B, T, K)."""
+    alpha = start + emissions[:, 0]
+    alphas = [alpha]
+    for t in range(1, emissions.size(1)):
+        nxt = torch.logsumexp(alpha.unsqueeze(2) + trans, 1) + emissions[:, t]
+        alpha = torch.where(mask[:, t].unsqueeze(1), nxt, alpha)
+        alphas.append(alpha)
+    return torch.logsumexp(alpha + end, 1), torch.stack(alphas, 1)
+
+
+class CRF(nn.Module):
+    def __init__(self, in_dim: int, labels, scheme: str = "BIOES", **_):
+        super().__init__()
+        self.tagset = TagSet(labels, scheme)
+        k = len(self.tagset)
+        self.proj = nn.Linear(in_dim, k)
+        self.start = nn.Parameter(torch.zeros(k))
+        self.end = nn.Parameter(torch.zeros(k))
+        self.trans = nn.Parameter(torch.zeros(k, k))
+        start, trans, end = self.tagset.allowed()
+        for name, allowed in (("start_mask", start), ("trans_mask", trans), ("end_mask", end)):
+            self.register_buffer(name, torch.where(allowed, 0.0, NEG), persistent=False)
+
+    def crf_parameters(self):
+        return [self.start, self.end, self.trans]
+
+    def potentials(self):
+        return self.start + self.start_mask, self.trans + self.trans_mask, self.end + self.end_mask
+
+    def loss(self, h, batch):
+        em, mask, tags = self.proj(h), batch["mask"], batch["tags"]
+        start, trans, end = self.potentials()
+        log_z, _ = forward_scores(em, mask, start, trans, end)
+        gold = start[tags[:, 0]] + em.gather(2, tags.unsqueeze(2)).squeeze(2).masked_fill(~mask, 0).sum(1)
+        steps = trans[tags[:, :-1], tags[:, 1:]] * mask[:, 1:]
+        last = tags.gather(1, (mask.sum(1, keepdim=True) - 1).clamp(min=0)).squeeze(1)
+        gold = gold + steps.sum(1) + end[last]
+        return (log_z - gold).sum() / mask.sum().clamp(min=1)
+
+    @torch.no_grad()
+    def decode(self, h, batch):
+        em, mask = self.proj(h), batch["mask"]
+        start, trans, end = self.potentials()
+        paths = viterbi(em, mask, start, trans, end)
+        marginals = self.marginals(em, mask, start, trans, end)
+        return [self.tagset.decode(p, marginals[b, torch.arange(len(p)), p].tolist() if p else None)
+                for b, p in enumerate(paths)]
+
+    def marginals(self, em, mask, start, trans, end):
+        """p(y_i = k | x) by forward-backward."""
+        log_z, alpha = forward_scores(em, mask, start, trans, end)
+        lengths = mask.sum(1)
+        positions = torch.arange(mask.size(1), device=mask.device)
+        idx = (lengths.unsqueeze(1) - 1 - positions).clamp(min=0)
+        rev_em = em.gather(1, idx.unsqueeze(2).expand_as(em))
+        rev_mask = positions.unsqueeze(0) < lengths.unsqueeze(1)
+        _, beta_rev = forward_scores(rev_em, rev_mask, end, trans.t(), start)
+        beta = beta_rev.gather(1, idx.unsqueeze(2).expand_as(beta_rev)) - em
+        return (alpha + beta - log_z.view(-1, 1, 1)).exp()

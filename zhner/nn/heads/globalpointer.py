@@ -1,0 +1,117 @@
+"""GlobalPointer (Su 2021) and Efficient GlobalPointer: score every span [i, j], i ≤ j, per type.
+
+GlobalPointer: q_{i,α} = W_{q,α} h_i, k_{j,α} = W_{k,α} h_j, RoPE on both, s_α(i, j) = q_{i,α}ᵀ k_{j,α} / √d.
+Efficient GlobalPointer: one shared q/k, s_α(i, j) = q_iᵀ k_j / √d + w_{α,s}ᵀ[q_i; k_i] + w_{α,e}ᵀ[q_j; k_j].
+Loss (multi-label categorical cross-entropy, per sentence and type):
+  log(1 + Σ_{P_α} e^{−s}) + log(1 + Σ_{Q_α} e^{s}), P_α gold spans, Q_α every other valid span.
+A span is predicted when s > threshold; nested spans come out as they are. With `flat`, only the best
+non-overlapping spans are kept. Gold spans are given per batch as (batch, type, start, end) indices.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ...spans import Span
+
+
+def rope(x):
+    """Rotary position embedding on the last dim of (B, T, ..., d): rotate pairs (x_2m, x_2m+1) by i·θ_m,
+    θ_m = 10000^(−2m/d), so that (R_i q)ᵀ (R_j k) depends on j − i only."""
+    t, d = x.size(1), x.size(-1)
+    pos = torch.arange(t, dtype=torch.float32, device=x.device)
+    theta = torch.pow(10000.0, -torch.arange(0, d, 2, dtype=torch.float32, device=x.device) / d)
+    angle = (pos[:, None] * theta[None]).view(1, t, *([1] * (x.dim() - 3)), d // 2)
+    cos, sin = angle.cos().to(x.dtype), angle.sin().to(x.dtype)
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    return torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], -1).flatten(-2)
+
+
+def span_mask(mask):
+    """(B, 1, T, T) True where i ≤ j and both positions are real characters."""
+    t = mask.size(1)
+    upper = torch.ones(t, t, dtype=torch.bool, device=mask.device).triu()
+    return (mask[:, None, :, None] & mask[:, None, None, :] & upper)
+
+
+def multilabel_crossentropy(scores, gold, valid):
+    """Σ over rows of log(1 + Σ_pos e^{−s}) + log(1 + Σ_neg e^{s}); scores/gold/valid are (B, C, T, T)."""
+    big = torch.finfo(scores.dtype).max / 4
+    s = scores.flatten(2)
+    gold, valid = gold.flatten(2), valid.flatten(2)
+    zeros = torch.zeros_like(s[..., :1])
+    pos = torch.where(gold, -s, -big)
+    neg = torch.where(valid & ~gold, s, -big)
+    loss = torch.logsumexp(torch.cat([pos, zeros], -1), -1) + torch.logsumexp(torch.cat([neg, zeros], -1), -1)
+    return loss.sum(1).mean()
+
+
+class _SpanHead(nn.Module):
+    def __init__(self, labels, threshold: float = 0.0, flat: bool = False):
+        super().__init__()
+        self.labels, self.threshold, self.flat = list(labels), threshold, flat
+
+    def loss(self, h, batch):
+        scores = self.scores(h, batch["mask"])
+        gold = torch.zeros_like(scores, dtype=torch.bool)
+        if len(batch["spans"]):
+            b, c, i, j = batch["spans"].to(h.device).unbind(1)
+            gold[b, c, i, j] = True
+        return multilabel_crossentropy(scores, gold, span_mask(batch["mask"]).expand_as(scores))
+
+    @torch.no_grad()
+    def decode(self, h, batch):
+        scores = self.scores(h, batch["mask"])
+        valid = span_mask(batch["mask"]).expand_as(scores)
+        hits = ((scores > self.threshold) & valid).nonzero().tolist()
+        values = scores[(scores > self.threshold) & valid].sigmoid().tolist()
+        out = [[] for _ in range(h.size(0))]
+        for (b, c, i, j), p in zip(hits, values):
+            out[b].append(Span(i, j + 1, self.labels[c], p))
+        return [self._flatten(spans) if self.flat else sorted(spans) for spans in out]
+
+    @staticmethod
+    def _flatten(spans):
+        kept = []
+        for s in sorted(spans, key=lambda s: -s.score):
+            if all(s.end <= k.start or k.end <= s.start for k in kept):
+                kept.append(s)
+        return sorted(kept)
+
+
+class GlobalPointer(_SpanHead):
+    def __init__(self, in_dim: int, labels, head_size: int = 64, rope: bool = True, threshold: float = 0.0,
+                 flat: bool = False, **_):
+        super().__init__(labels, threshold, flat)
+        self.head_size, self.use_rope = head_size, rope
+        self.proj = nn.Linear(in_dim, len(self.labels) * head_size * 2)
+
+    def scores(self, h, mask):
+        b, t, _ = h.shape
+        qk = self.proj(h).view(b, t, len(self.labels), 2, self.head_size)
+        q, k = qk[..., 0, :], qk[..., 1, :]
+        if self.use_rope:
+            q, k = rope(q), rope(k)
+        s = torch.einsum("bmcd,bncd->bcmn", q, k) / math.sqrt(self.head_size)
+        return s.masked_fill(~span_mask(mask), torch.finfo(s.dtype).min / 4)
+
+
+class EfficientGlobalPointer(_SpanHead):
+    def __init__(self, in_dim: int, labels, head_size: int = 64, rope: bool = True, threshold: float = 0.0,
+                 flat: bool = False, **_):
+        super().__init__(labels, threshold, flat)
+        self.head_size, self.use_rope = head_size, rope
+        self.proj = nn.Linear(in_dim, head_size * 2)
+        self.bias = nn.Linear(head_size * 2, len(self.labels) * 2)
+
+    def scores(self, h, mask):
+        p = self.proj(h)
+        q, k = p[..., 0::2], p[..., 1::2]
+        if self.use_rope:
+            q, k = rope(q), rope(k)
+        s = torch.einsum("bmd,bnd->bmn", q, k) / math.sqrt(self.head_size)
+        bias = self.bias(p).transpose(1, 2) / 2                       # (B, 2C, T)
+        s = s[:, None] + bias[:, 0::2, :, None] + bias[:, 1::2, None, :]
+        return s.masked_fill(~span_mask(mask), torch.finfo(s.dtype).min / 4)

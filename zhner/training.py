@@ -1,0 +1,206 @@
+"""The training loop: length-bucketed batches, AdamW with three learning rates (pretrained encoder, CRF
+transitions, the rest), gradient clipping, linear warm-up then decay, dev entity F1 after every epoch,
+early stopping, and the best model kept. Writes `<output>/model/`, `<output>/log.jsonl`, `<output>/curve.png`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from .config import Config
+from .corpora import read_corpus
+from .features import Vocab, bigrams, normalize
+from .metrics import Report, evaluate
+from .model import NERModel
+from .spans import Example
+from .windows import chunk
+
+
+def say(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def seed_everything(seed: int):
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def flatten(example: Example) -> tuple[Example, int]:
+    """Keep the longest non-overlapping spans (a tagging scheme cannot hold nested ones)."""
+    kept = []
+    for s in sorted(example.spans, key=lambda s: (s.start - s.end, s.start)):
+        if all(s.end <= k.start or k.end <= s.start for k in kept):
+            kept.append(s)
+    return Example(example.text, kept), len(example.spans) - len(kept)
+
+
+def split_dev(examples, fraction: float, seed: int):
+    order = list(range(len(examples)))
+    random.Random(seed).shuffle(order)
+    n_dev = max(1, int(len(examples) * fraction))
+    dev = sorted(order[:n_dev])
+    dev_set = set(dev)
+    return [examples[i] for i in order if i not in dev_set], [examples[i] for i in dev]
+
+
+def bucketed(pieces, batch_size: int, rng: random.Random):
+    """Shuffle, sort by length within pools of 50 batches, cut into batches, shuffle the batches."""
+    order = list(range(len(pieces)))
+    rng.shuffle(order)
+    pool = batch_size * 50
+    batches = []
+    for k in range(0, len(order), pool):
+        chunk_ = sorted(order[k:k + pool], key=lambda i: len(pieces[i].text))
+        batches += [chunk_[j:j + batch_size] for j in range(0, len(chunk_), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def build_optimizer(model: NERModel, cfg: Config):
+    t = cfg.train
+    groups = {"encoder": [], "crf": [], "rest": []}
+    crf = {id(p) for p in getattr(model.head, "crf_parameters", lambda: [])()}
+    for name, p in model.named_parameters():
+        if id(p) in crf:
+            groups["crf"].append(p)
+        elif name.startswith("encoder.model."):
+            groups["encoder"].append(p)
+        else:
+            groups["rest"].append(p)
+    lrs = {"encoder": t.encoder_lr, "crf": t.crf_lr, "rest": t.lr}
+    return torch.optim.AdamW([{"params": ps, "lr": lrs[k], "weight_decay": 0.0 if k == "crf" else t.weight_decay}
+                              for k, ps in groups.items() if ps])
+
+
+def linear_schedule(optimizer, total: int, warmup: float):
+    warm = max(1, int(total * warmup))
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warm, max(0.0, (total - step) / max(1, total - warm))))
+
+
+def plot(log_rows, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    epochs = [r["epoch"] for r in log_rows]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(epochs, [r["loss"] for r in log_rows], "o-", color="tab:blue", label="train loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("train loss")
+    ax2 = ax.twinx()
+    ax2.plot(epochs, [100 * r["dev_f1"] for r in log_rows], "s-", color="tab:red", label="dev F1")
+    ax2.set_ylabel("dev entity F1 (%)")
+    fig.legend(loc="lower center", ncol=2)
+    fig.tight_layout()
+    tmp = Path(path).with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+@dataclass
+class Result:
+    model_dir: Path
+    best_epoch: int
+    dev: Report
+    seconds_per_epoch: float
+
+
+def prepare(cfg: Config):
+    """Read train and dev, cut long examples, flatten nested spans for tagging heads; report what changed."""
+    d = cfg.data
+    train = read_corpus(d.train, d.format, d.lenient).examples
+    if d.limit:
+        train = train[:d.limit]
+    if d.dev:
+        dev = read_corpus(d.dev, "auto", d.lenient).examples
+    else:
+        train, dev = split_dev(train, d.dev_fraction, cfg.train.seed)
+    pieces, lost, dropped = [], 0, 0
+    for ex in train:
+        parts, n = chunk(ex, cfg.model.max_length)
+        lost += n
+        pieces += parts
+    if cfg.model.head in ("softmax", "crf"):
+        flat = [flatten(ex) for ex in pieces]
+        pieces, dropped = [ex for ex, _ in flat], sum(n for _, n in flat)
+    if lost:
+        say(f"warning: {lost} gold spans longer than model.max_length={cfg.model.max_length} were cut out")
+    if dropped:
+        say(f"warning: {dropped} nested gold spans dropped for the {cfg.model.head} head (kept the outermost)")
+    pieces = [p for p in pieces if p.text]
+    return pieces, dev
+
+
+def train(cfg: Config) -> Result:
+    t, m = cfg.train, cfg.model
+    torch.set_num_threads(t.threads or os.cpu_count() or 1)
+    seed_everything(t.seed)
+    pieces, dev = prepare(cfg)
+    labels = sorted({s.label for ex in pieces for s in ex.spans})
+    if not labels:
+        raise ValueError(f"{cfg.data.train}: no entities in the training data")
+    chars = Vocab.build(([normalize(c) for c in ex.text] for ex in pieces), m.min_freq)
+    bigram_vocab = Vocab.build((bigrams(ex.text) for ex in pieces), m.min_freq, m.max_bigrams) \
+        if m.bigram_dim else None
+    model = NERModel(m, labels, chars, bigram_vocab)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model.to(device)
+    say(f"train {len(pieces)} pieces, dev {len(dev)} examples, {len(labels)} labels, {len(chars)} chars, "
+        f"{sum(p.numel() for p in model.parameters()):,} parameters, device {device}")
+    optimizer = build_optimizer(model, cfg)
+    steps_per_epoch = (len(pieces) + t.batch_size - 1) // t.batch_size
+    scheduler = linear_schedule(optimizer, steps_per_epoch * t.epochs, t.warmup)
+    out = Path(t.output)
+    out.mkdir(parents=True, exist_ok=True)
+    log_path, rows = out / "log.jsonl", []
+    log_path.write_text("")
+    rng = random.Random(t.seed)
+    best, best_epoch, best_report, stale, epoch_times = -1.0, 0, None, 0, []
+    for epoch in range(1, t.epochs + 1):
+        model.train()
+        start, total_loss, n_chars = time.time(), 0.0, 0
+        bar = tqdm(bucketed(pieces, t.batch_size, rng), desc=f"epoch {epoch}/{t.epochs}", unit="batch",
+                   file=sys.stderr, disable=None, leave=False)
+        for batch_ids in bar:
+            batch = [pieces[i] for i in batch_ids]
+            loss = model(model.make_batch([ex.text for ex in batch], [ex.spans for ex in batch]))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), t.clip)
+            optimizer.step()
+            scheduler.step()
+            total_loss += loss.item() * len(batch)
+            n_chars += sum(len(ex.text) for ex in batch)
+            bar.set_postfix(loss=f"{loss.item():.3f}", chars_per_s=f"{n_chars / (time.time() - start):.0f}")
+        seconds = time.time() - start
+        epoch_times.append(seconds)
+        report = evaluate(dev, model.predict([ex.text for ex in dev], batch_size=64))
+        row = {"epoch": epoch, "loss": total_loss / len(pieces), "dev_precision": report.micro.precision,
+               "dev_recall": report.micro.recall, "dev_f1": report.micro.f1, "seconds": round(seconds, 2),
+               "eval_seconds": round(time.time() - start - seconds, 2)}
+        rows.append(row)
+        with open(log_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(row) + "\n")
+        plot(rows, out / "curve.png")
+        improved = report.micro.f1 > best
+        if improved:
+            best, best_epoch, best_report, stale = report.micro.f1, epoch, report, 0
+            model.save(out / "model")
+        else:
+            stale += 1
+        say(f"epoch {epoch}: loss {row['loss']:.4f}  dev P {100 * report.micro.precision:.2f} "
+            f"R {100 * report.micro.recall:.2f} F1 {100 * report.micro.f1:.2f}  {seconds:.1f}s"
+            + ("  (best, saved)" if improved else ""))
+        if t.patience and stale >= t.patience:
+            say(f"stopping early: no dev F1 gain for {t.patience} epochs")
+            break
+    return Result(out / "model", best_epoch, best_report, sum(epoch_times) / len(epoch_times))
