@@ -30,3 +30,34 @@ def test_bad_file_gives_path_line_and_nonzero_exit(tmp_path):
     assert res.returncode == 0 and json.loads(res.stdout)["skipped"] == 1 and "skipped 1 record" in res.stderr
     res = zhner("stats", tmp_path / "missing.json")
     assert res.returncode == 1 and "no such file" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_train_predict_evaluate_from_the_command_line(tmp_path):
+    from helpers import tiny_corpus
+    from zhner import write_corpus
+    write_corpus(tiny_corpus(), tmp_path / "train.jsonl")
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(f'[data]\ntrain = "{tmp_path / "train.jsonl"}"\n[model]\nhead = "globalpointer"\n'
+                      f'hidden = 32\n[train]\nepochs = 12\nlr = 1e-2\nthreads = 1\noutput = "{tmp_path / "run"}"\n')
+    res = zhner("train", "--config", recipe, "--train.patience", "0")
+    assert res.returncode == 0 and "best dev F1" in res.stdout, res.stderr
+    model = tmp_path / "run" / "model"
+    res = zhner("predict", "--model", model, "昨天王芳去了上海市，王芳很开心。", "--format", "jsonl")
+    record = json.loads(res.stdout)
+    assert {(s["text"], s["label"]) for s in record["spans"]} >= {("王芳", "PER"), ("上海市", "GPE")}
+
+    inp = tmp_path / "in.txt"
+    inp.write_bytes("昨天李娜去了深圳市。\n".encode() + "坏".encode("gbk") + b"\n\n" + "昨天刘洋去了北京市。\n".encode())
+    out = tmp_path / "out.jsonl"
+    res = zhner("predict", "--model", model, "--input", inp, "--output", out)
+    assert res.returncode == 1 and f"{inp}:2: " in res.stderr and "Traceback" not in res.stderr
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["text"] for r in records] == ["昨天李娜去了深圳市。", "", "昨天刘洋去了北京市。"]
+    assert any(s["text"] == "刘洋" for s in records[2]["spans"])
+    res = zhner("predict", "--model", model, "--input", inp, "--format", "conll", "--lenient")
+    assert res.returncode == 0 and "李\tB-PER" in res.stdout
+
+    res = zhner("evaluate", "--model", model, "--gold", tmp_path / "train.jsonl", "--json")
+    assert json.loads(res.stdout)["micro"]["f1"] > 0.9
+    res = zhner("predict", "--model", tmp_path, "x")
+    assert res.returncode == 1 and "not a zhner model directory" in res.stderr

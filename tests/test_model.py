@@ -1,31 +1,15 @@
 """The contract every encoder × head passes: train on a tiny corpus -> save -> load -> same spans."""
 import itertools
 import json
-import random
 
 import pytest
 import torch
 
-from zhner import Example, Span, evaluate, write_corpus
+from helpers import tiny_corpus
+from zhner import evaluate, write_corpus
 from zhner.config import load_config
 from zhner.model import load
 from zhner.training import flatten, train
-
-NAMES, PLACES = ["张伟", "李娜", "王芳", "刘洋", "陈静"], ["北京", "上海", "广州", "深圳", "杭州"]
-
-
-def tiny_corpus(n=60, seed=0):
-    rng = random.Random(seed)
-    out = []
-    for _ in range(n):
-        name, place = rng.choice(NAMES), rng.choice(PLACES)
-        text = f"昨天{name}去了{place}市，{name}很开心。"
-        a, b = 2, 2 + len(name)
-        c = text.index(place)
-        spans = [Span(a, b, "PER"), Span(c, c + len(place), "LOC"), Span(c, c + len(place) + 1, "GPE")]
-        out.append(Example(text, spans))
-    return out
-
 
 @pytest.fixture(scope="module")
 def corpus_file(tmp_path_factory):

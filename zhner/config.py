@@ -72,10 +72,10 @@ class Config:
         return asdict(self)
 
 
-def _coerce(value, typ, where: str):
-    """Check (and, for strings from the command line, parse) `value` against the field type."""
+def _coerce(value, typ, where: str, parse: bool = False):
+    """Check `value` against the field type; with `parse`, a string (from the command line) is read as TOML."""
     origin = typing.get_origin(typ)
-    if isinstance(value, str) and typ is not str:
+    if parse and isinstance(value, str) and typ is not str:
         if typ is bool and value.lower() in ("true", "false", "1", "0"):
             return value.lower() in ("true", "1")
         try:
@@ -98,7 +98,7 @@ def _section_types(section) -> dict:
     return typing.get_type_hints(type(section))
 
 
-def apply(cfg: Config, values: dict, source: str) -> Config:
+def apply(cfg: Config, values: dict, source: str, parse: bool = False) -> Config:
     for name, table in values.items():
         if name not in {f.name for f in fields(Config)}:
             raise ConfigError(f"{source}: unknown section [{name}] (known: data, model, train)")
@@ -109,7 +109,7 @@ def apply(cfg: Config, values: dict, source: str) -> Config:
         for key, value in table.items():
             if key not in types:
                 raise ConfigError(f"{source}: unknown key {name}.{key} (known: {', '.join(types)})")
-            setattr(section, key, _coerce(value, types[key], f"{source}: {name}.{key}"))
+            setattr(section, key, _coerce(value, types[key], f"{source}: {name}.{key}", parse))
     return cfg
 
 
@@ -146,7 +146,7 @@ def load_config(path=None, overrides: dict | None = None) -> Config:
         if not key:
             raise ConfigError(f"override --{dotted}: expected --section.key value")
         nested.setdefault(section, {})[key] = value
-    apply(cfg, nested, "command line")
+    apply(cfg, nested, "command line", parse=True)
     return validate(cfg)
 
 

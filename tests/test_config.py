@@ -1,0 +1,41 @@
+import pytest
+
+from zhner.cli import main
+from zhner.config import ConfigError, load_config
+
+
+def test_recipe_and_dotted_overrides(tmp_path):
+    path = tmp_path / "r.toml"
+    path.write_text('[model]\nencoder = "idcnn"\nidcnn_dilations = [1, 2]\n[train]\nepochs = 3\n')
+    cfg = load_config(path, {"train.epochs": "5", "train.lr": "1e-3", "model.rope": "false"})
+    assert (cfg.model.encoder, cfg.model.idcnn_dilations, cfg.train.epochs) == ("idcnn", [1, 2], 5)
+    assert cfg.train.lr == 1e-3 and cfg.model.rope is False
+
+
+@pytest.mark.parametrize("text,overrides,message", [
+    ("[model]\nencodr = 'x'\n", {}, "unknown key model.encodr"),
+    ("[modle]\n", {}, "unknown section"),
+    ("[train]\nepochs = 'many'\n", {}, "expected int"),
+    ("", {"train.epochs": "many"}, "cannot read"),
+    ("", {"model.head": "tree"}, "choose from"),
+    ("", {"nosection": "1"}, "expected --section.key"),
+    ("[model\n", {}, "r.toml"),
+])
+def test_bad_configs_fail_fast(tmp_path, text, overrides, message):
+    path = tmp_path / "r.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path, overrides)
+
+
+def test_cli_rejects_unknown_override(tmp_path, capsys):
+    assert main(["train", "--train.epoch", "3"]) == 1
+    assert "unknown key train.epoch" in capsys.readouterr().err
+
+
+def test_all_shipped_recipes_are_valid():
+    from pathlib import Path
+    recipes = sorted((Path(__file__).parents[1] / "configs").glob("*.toml"))
+    assert recipes
+    for recipe in recipes:
+        load_config(recipe)
