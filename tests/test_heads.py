@@ -34,7 +34,7 @@ def test_crf_marginals_sum_to_one_and_respect_scheme():
     assert torch.allclose(marg[0].sum(-1), torch.ones(5), atol=1e-5)
     assert torch.allclose(marg[1, :3].sum(-1), torch.ones(3), atol=1e-5)
     tags = head.tagset.tags
-    for b, path in enumerate(viterbi(head.proj(h), mask, start, trans, end)):
+    for path in (viterbi(head.proj(h), mask, start, trans, end)):
         from zhner.schemes import decode
         assert decode([tags[i] for i in path], "BIOES")[1] == []
 

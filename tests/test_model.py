@@ -33,7 +33,8 @@ def tiny_bert(tmp_path_factory):
 
 
 CASES = list(itertools.product(["bilstm", "idcnn"], ["softmax", "crf", "globalpointer", "efficient_globalpointer"]))
-CASES += [("transformer", "crf"), ("transformer", "globalpointer")]
+CASES += [("bilstm", "cascade"), ("idcnn", "cascade"), ("transformer", "crf"), ("transformer", "globalpointer"),
+          ("transformer", "cascade")]
 
 
 @pytest.mark.parametrize("encoder,head", CASES)
@@ -54,7 +55,7 @@ def test_train_save_load_predict(encoder, head, corpus_file, tiny_bert, tmp_path
     gold = fresh if nested else [flatten(ex)[0] for ex in fresh]
     assert evaluate(gold, first[:10]).micro.f1 >= (0.9 if encoder != "transformer" else 0.3)
     assert first == again  # batch size changes padding, not results
-    assert [s.score for p in first for s in p] == pytest.approx([s.score for p in again for s in p], abs=1e-5)
+    assert [s.score for p in first for s in p] == pytest.approx([s.score for p in again for s in p], abs=1e-4)
     assert first[10] == [] and all(0 <= s.start < s.end <= len(t) for t, p in zip(texts, first) for s in p)
     labels = {s.label for p in first for s in p}
     assert ("LOC" in labels) == nested or encoder == "transformer"  # taggers keep the outer GPE only

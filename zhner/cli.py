@@ -144,6 +144,23 @@ def cmd_predict(args):
         raise SystemExit(1)
 
 
+def cmd_vectors_train(args):
+    from .corpora import read_texts
+    from .features.segment import Segmenter
+    from .features.vectors import save_vectors, train_vectors
+    texts = []
+    for spec in args.inputs:
+        path, _, column = spec.partition("::")
+        got = read_texts(path, column or None, args.lenient)
+        print(f"{path}: {len(got)} texts", file=sys.stderr)
+        texts += got
+    segmenter = Segmenter(args.segmenter, args.user_dict) if args.kind == "word" else None
+    kv = train_vectors(texts, args.kind, args.dim, args.window, args.negative, args.min_count, args.epochs,
+                       segmenter=segmenter)
+    save_vectors(kv, args.output)
+    print(f"wrote {len(kv)} {args.kind} vectors of {kv.vector_size} dimensions to {args.output}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zhner", description="Chinese named-entity recognition.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -184,7 +201,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.set_defaults(func=cmd_predict)
 
-    for p in sub.choices.values():
+    p = sub.add_parser("vectors", help="static char / bigram / word vectors")
+    vsub = p.add_subparsers(dest="vectors_command", required=True)
+    p = vsub.add_parser("train", help="train skip-gram Word2Vec vectors on raw text (labels are never read)")
+    p.add_argument("inputs", nargs="+", help="corpus files; FILE::COLUMN picks a CSV/TSV column")
+    p.add_argument("--kind", choices=("char", "bigram", "word"), default="char")
+    p.add_argument("-o", "--output", required=True, help="word2vec file (.bin = binary, otherwise text)")
+    p.add_argument("--dim", type=int, default=100)
+    p.add_argument("--window", type=int, default=5)
+    p.add_argument("--negative", type=int, default=5)
+    p.add_argument("--min-count", type=int, default=2)
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--segmenter", choices=("jieba", "lac"), default="jieba")
+    p.add_argument("--user-dict", help="jieba user dictionary for --kind word")
+    p.set_defaults(func=cmd_vectors_train)
+    p.add_argument("--lenient", action="store_true", help="skip unreadable lines instead of failing")
+
+    for name, p in sub.choices.items():
+        if name == "vectors":
+            continue
         p.add_argument("--lenient", action="store_true", help="skip bad records (and count them) instead of failing")
     return parser
 

@@ -27,12 +27,22 @@ class DataConfig:
 @dataclass
 class ModelConfig:
     encoder: str = "bilstm"        # bilstm | idcnn | transformer
-    head: str = "crf"              # softmax | crf | globalpointer | efficient_globalpointer
+    head: str = "crf"              # softmax | crf | globalpointer | efficient_globalpointer | cascade
     scheme: str = "BIOES"          # tagging heads only
     char_dim: int = 100
     bigram_dim: int = 0            # 0 = no char-bigram embedding
-    min_freq: int = 1              # vocabulary cut-off (chars and bigrams)
+    min_freq: int = 1              # vocabulary cut-off (chars, bigrams, words)
     max_bigrams: int = 50000
+    max_words: int = 100000
+    char_vectors: str = ""         # word2vec files (text or binary) that initialise the embedding tables
+    bigram_vectors: str = ""
+    word_vectors: str = ""         # initialises both the word (WLF) and the lexicon tables
+    word_dim: int = 0              # word-level features: embedding of the segmenter's word, per character
+    segmenter: str = "jieba"       # jieba | lac
+    user_dict: str = ""            # jieba user dictionary
+    lexicon_dim: int = 0           # SoftLexicon features: 4 pooled sets × lexicon_dim per character
+    lexicon: list[str] = field(default_factory=list)  # "jieba" and/or files; empty = ["jieba"]
+    lexicon_max_len: int = 8
     hidden: int = 128              # per direction for BiLSTM, filters for IDCNN
     layers: int = 1
     dropout: float = 0.3
@@ -44,6 +54,10 @@ class ModelConfig:
     threshold: float = 0.0         # GlobalPointer: a span is an entity if its score > threshold
     flat: bool = False             # GlobalPointer: keep only the best non-overlapping spans
     max_length: int = 256          # window size in characters for training and prediction
+    o_weight: float = 1.0          # WOL, tagging heads: loss weight of tokens outside entities (reference: 0.5)
+    pos_weight: float = 1.0        # WOL, GlobalPointer: weight of the gold-span term of the loss
+    cascade_tagger: str = "crf"    # cascade head: crf | softmax over untyped tags
+    cascade_repr: str = "start_end"  # cascade head: span feature [h_start; h_end] or h_end (the reference's)
 
 
 @dataclass
@@ -115,8 +129,9 @@ def apply(cfg: Config, values: dict, source: str, parse: bool = False) -> Config
 
 def validate(cfg: Config) -> Config:
     m = cfg.model
-    choices = {"encoder": ("bilstm", "idcnn", "transformer"),
-               "head": ("softmax", "crf", "globalpointer", "efficient_globalpointer"), "scheme": ("BIO", "BIOES")}
+    choices = {"encoder": ("bilstm", "idcnn", "transformer"), "segmenter": ("jieba", "lac"),
+               "head": ("softmax", "crf", "globalpointer", "efficient_globalpointer", "cascade"),
+               "scheme": ("BIO", "BIOES"), "cascade_tagger": ("crf", "softmax"), "cascade_repr": ("start_end", "end")}
     for key, allowed in choices.items():
         if getattr(m, key) not in allowed:
             raise ConfigError(f"model.{key} = {getattr(m, key)!r}; choose from {', '.join(allowed)}")
@@ -124,6 +139,8 @@ def validate(cfg: Config) -> Config:
         raise ConfigError("model.encoder = 'transformer' needs model.transformer = a local checkpoint directory")
     if not 0 < cfg.data.dev_fraction < 1:
         raise ConfigError("data.dev_fraction must be between 0 and 1")
+    if m.o_weight <= 0 or m.pos_weight <= 0:
+        raise ConfigError("model.o_weight and model.pos_weight must be > 0")
     if m.max_length < 16:
         raise ConfigError("model.max_length must be at least 16")
     return cfg

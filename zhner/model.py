@@ -19,10 +19,9 @@ from torch import nn
 
 from . import __version__
 from .config import ConfigError, ModelConfig, model_config_from_dict
-from .features import Vocab, bigrams, normalize
-from .nn.encoders import IDCNN, BiLSTM, CharEmbedding, Transformer
+from .features.featurizer import Featurizer
+from .nn.encoders import IDCNN, BiLSTM, InputEmbedding, Transformer
 from .nn.heads import HEADS
-from .schemes import encode
 from .spans import DataError, Span
 from .windows import merge, windows
 
@@ -32,52 +31,37 @@ WINDOW_OVERLAP = 32
 
 
 class NERModel(nn.Module):
-    def __init__(self, cfg: ModelConfig, labels, chars: Vocab, bigram_vocab: Vocab | None = None,
-                 transformer_dir: str | None = None, pretrained: bool = True):
+    def __init__(self, cfg: ModelConfig, labels, featurizer: Featurizer, transformer_dir: str | None = None,
+                 pretrained: bool = True):
         super().__init__()
-        self.cfg, self.labels, self.chars, self.bigram_vocab = cfg, list(labels), chars, bigram_vocab
+        self.cfg, self.labels, self.featurizer = cfg, list(labels), featurizer
         if cfg.encoder == "transformer":
             self.encoder = Transformer(transformer_dir or cfg.transformer, cfg.dropout, pretrained)
             if cfg.max_length > self.encoder.max_tokens - 2:
                 raise ConfigError(f"model.max_length {cfg.max_length} exceeds what the transformer takes "
                                   f"({self.encoder.max_tokens - 2} word pieces)")
         else:
-            embed = CharEmbedding(len(chars), cfg.char_dim, len(bigram_vocab) if bigram_vocab else 0,
-                                  cfg.bigram_dim if bigram_vocab else 0, cfg.dropout)
+            f = featurizer
+            sizes = {name: len(v) for name, v in (("chars", f.chars), ("bigrams", f.bigrams), ("words", f.words),
+                                                  ("lexicon", f.lexicon_words)) if v is not None}
+            dims = {"chars": cfg.char_dim, "bigrams": cfg.bigram_dim, "words": cfg.word_dim,
+                    "lexicon": cfg.lexicon_dim}
+            embed = InputEmbedding(sizes, dims, cfg.dropout)
             self.encoder = (BiLSTM(embed, cfg.hidden, cfg.layers, cfg.dropout) if cfg.encoder == "bilstm" else
                             IDCNN(embed, cfg.hidden, cfg.idcnn_dilations, cfg.idcnn_blocks, cfg.dropout))
         self.head = HEADS[cfg.head](self.encoder.dim, self.labels, scheme=cfg.scheme, head_size=cfg.head_size,
-                                    rope=cfg.rope, threshold=cfg.threshold, flat=cfg.flat)
-        self.label_index = {label: i for i, label in enumerate(self.labels)}
-
-    @property
-    def is_tagger(self) -> bool:
-        return hasattr(self.head, "tagset")
+                                    rope=cfg.rope, threshold=cfg.threshold, flat=cfg.flat, o_weight=cfg.o_weight,
+                                    pos_weight=cfg.pos_weight, cascade_tagger=cfg.cascade_tagger,
+                                    cascade_repr=cfg.cascade_repr)
 
     def make_batch(self, texts, spans=None) -> dict:
         """Tensors for texts of ≤ max_length characters; with `spans`, also the targets of the head."""
-        n, t = len(texts), max(1, max(map(len, texts), default=1))
         device = next(self.parameters()).device
-        chars = torch.zeros(n, t, dtype=torch.long)
-        for b, text in enumerate(texts):
-            chars[b, :len(text)] = torch.tensor(self.chars.ids(normalize(c) for c in text), dtype=torch.long)
-        mask = torch.arange(t)[None] < torch.tensor([len(x) for x in texts])[:, None]
-        batch = {"texts": list(texts), "chars": chars.to(device), "mask": mask.to(device)}
-        if self.bigram_vocab is not None:
-            bi = torch.zeros(n, t, dtype=torch.long)
-            for b, text in enumerate(texts):
-                bi[b, :len(text)] = torch.tensor(self.bigram_vocab.ids(bigrams(text)), dtype=torch.long)
-            batch["bigrams"] = bi.to(device)
+        batch = {k: v.to(device) for k, v in self.featurizer.tensors(texts).items()}
+        batch["texts"] = list(texts)
         if spans is not None:
-            if self.is_tagger:
-                tags = torch.zeros(n, t, dtype=torch.long)
-                index = self.head.tagset.index
-                for b, (text, ss) in enumerate(zip(texts, spans)):
-                    tags[b, :len(text)] = torch.tensor([index[x] for x in encode(len(text), ss, self.cfg.scheme)])
-                batch["tags"] = tags.to(device)
-            else:
-                rows = [(b, self.label_index[s.label], s.start, s.end - 1) for b, ss in enumerate(spans) for s in ss]
-                batch["spans"] = torch.tensor(rows, dtype=torch.long).view(-1, 4)
+            lengths = [len(x) for x in texts]
+            batch.update({k: v.to(device) for k, v in self.head.targets(lengths, spans).items()})
         return batch
 
     def forward(self, batch):
@@ -128,9 +112,7 @@ class NERModel(nn.Module):
             meta = {"format_version": FORMAT_VERSION, "zhner_version": __version__, "model": asdict(self.cfg),
                     "labels": self.labels}
             (tmp / "config.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-            self.chars.save(tmp / "chars.json")
-            if self.bigram_vocab is not None:
-                self.bigram_vocab.save(tmp / "bigrams.json")
+            self.featurizer.save(tmp)
             if isinstance(self.encoder, Transformer):
                 self.encoder.tokenizer.save_pretrained(tmp / "encoder")
                 self.encoder.model.config.save_pretrained(tmp / "encoder")
@@ -161,10 +143,8 @@ def load(path=None, device: str | None = None) -> NERModel:
         raise DataError(f"model format version {meta.get('format_version')!r} is not supported by zhner "
                         f"{__version__} (expects {FORMAT_VERSION})", meta_path)
     cfg = model_config_from_dict(meta["model"])
-    bigram_path = path / "bigrams.json"
-    model = NERModel(cfg, meta["labels"], Vocab.load(path / "chars.json"),
-                     Vocab.load(bigram_path) if bigram_path.exists() else None,
-                     transformer_dir=str(path / "encoder"), pretrained=False)
+    model = NERModel(cfg, meta["labels"], Featurizer.load(cfg, path), transformer_dir=str(path / "encoder"),
+                     pretrained=False)
     model.load_state_dict(load_file(path / "model.safetensors"))
     model.eval()
     return model.to(device) if device else model

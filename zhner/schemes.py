@@ -39,7 +39,8 @@ def encode(length: int, spans, scheme: str = "BIO") -> list[str]:
     last_end = -1
     for s in sorted(spans):
         if s.start < last_end:
-            raise ValueError(f"overlapping spans cannot be tagged with {scheme}: {s}")
+            raise ValueError(f"overlapping spans cannot be tagged with {scheme}: {s} (nested entities need a "
+                             "span format such as jsonl or cmeee)")
         last_end = s.end
         if scheme == "BIOES" and s.end - s.start == 1:
             tags[s.start] = f"S-{s.label}"

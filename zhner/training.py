@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from .config import Config
 from .corpora import read_corpus
-from .features import Vocab, bigrams, normalize
+from .features.featurizer import Featurizer
 from .metrics import Report, evaluate
 from .model import NERModel
 from .spans import Example
@@ -129,7 +129,7 @@ def prepare(cfg: Config):
         parts, n = chunk(ex, cfg.model.max_length)
         lost += n
         pieces += parts
-    if cfg.model.head in ("softmax", "crf"):
+    if cfg.model.head in ("softmax", "crf", "cascade"):
         flat = [flatten(ex) for ex in pieces]
         pieces, dropped = [ex for ex, _ in flat], sum(n for _, n in flat)
     if lost:
@@ -148,13 +148,13 @@ def train(cfg: Config) -> Result:
     labels = sorted({s.label for ex in pieces for s in ex.spans})
     if not labels:
         raise ValueError(f"{cfg.data.train}: no entities in the training data")
-    chars = Vocab.build(([normalize(c) for c in ex.text] for ex in pieces), m.min_freq)
-    bigram_vocab = Vocab.build((bigrams(ex.text) for ex in pieces), m.min_freq, m.max_bigrams) \
-        if m.bigram_dim else None
-    model = NERModel(m, labels, chars, bigram_vocab)
+    featurizer = Featurizer.build(m, (ex.text for ex in pieces))
+    model = NERModel(m, labels, featurizer)
+    if m.encoder != "transformer":
+        featurizer.init_embeddings(model.encoder.embed, (ex.text for ex in pieces))
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device)
-    say(f"train {len(pieces)} pieces, dev {len(dev)} examples, {len(labels)} labels, {len(chars)} chars, "
+    say(f"train {len(pieces)} pieces, dev {len(dev)} examples, {len(labels)} labels, {len(featurizer.chars)} chars, "
         f"{sum(p.numel() for p in model.parameters()):,} parameters, device {device}")
     optimizer = build_optimizer(model, cfg)
     steps_per_epoch = (len(pieces) + t.batch_size - 1) // t.batch_size

@@ -105,6 +105,41 @@ def read_corpus(path, format: str = "auto", lenient: bool = False) -> Corpus:
     return Corpus(str(path), fmt, examples, skipped, repaired)
 
 
+def _good_lines(path, lenient: bool):
+    from .base import iter_lines
+    for _, line in iter_lines(path):
+        if isinstance(line, DataError):
+            if not lenient:
+                raise line
+            continue
+        yield line
+
+
+def read_texts(path, column: str | None = None, lenient: bool = False) -> list[str]:
+    """Raw non-blank texts of any corpus (labels ignored). A `.csv` file gives one column (by name or 0-based
+    index; default: the last); with `column`, a tab-separated file gives that column. Lines that are not
+    UTF-8 are skipped in lenient mode and an error otherwise."""
+    p = Path(path)
+    if p.suffix.lower() == ".csv":
+        import csv
+        rows = csv.reader(_good_lines(p, lenient))
+        header = next(rows, [])
+        if column is None:
+            idx = len(header) - 1
+        elif column in header:
+            idx = header.index(column)
+        elif column.isdigit():
+            idx = int(column)
+        else:
+            raise DataError(f"no column {column!r} (columns: {', '.join(header)})", p, 1)
+        return [row[idx].lstrip("\ufeff") for row in rows if len(row) > idx and row[idx].strip()]
+    if column is not None:
+        idx = int(column)
+        return [parts[idx] for line in _good_lines(p, lenient)
+                for parts in [line.split("\t")] if len(parts) > idx and parts[idx].strip()]
+    return [ex.text for ex in read_corpus(p, lenient=lenient) if ex.text.strip()]
+
+
 def write_corpus(examples, path, format: str = "jsonl"):
     """Write examples as jsonl, bio/bioes (CoNLL), cluener, cmeee, ecommerce (a directory) or text."""
     if format == "ecommerce":

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..schemes import encode
 from ..spans import DataError, Example, check_span
 
 
@@ -71,3 +72,11 @@ def build_example(text: str, raw_spans, path, lineno) -> Example:
         except ValueError as e:
             raise DataError(str(e), path, lineno) from None
     return Example(text, spans)
+
+
+def tags_for(example: Example, index: int, scheme: str) -> list[str]:
+    """Tags of one record for a writer; ValueError names the record (1-based) when spans overlap."""
+    try:
+        return encode(len(example.text), example.spans, scheme)
+    except ValueError as e:
+        raise ValueError(f"record {index}: {e}") from None

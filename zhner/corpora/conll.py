@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from ..schemes import decode, encode, parse_tag
+from ..schemes import decode, parse_tag
 from ..spans import DataError, Example
-from .base import iter_lines
+from .base import iter_lines, tags_for
 
 _WEIBO_TOKEN = re.compile(r"^(.)\d$")
 
@@ -72,8 +72,8 @@ def read(path):
 
 def write(examples, f, scheme: str = "BIO"):
     """Line breaks inside a text cannot be written one per line; they are written as spaces (offsets kept)."""
-    for ex in examples:
-        for ch, tag in zip(ex.text, encode(len(ex.text), ex.spans, scheme)):
+    for i, ex in enumerate(examples, 1):
+        for ch, tag in zip(ex.text, tags_for(ex, i, scheme)):
             if ch in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029":
                 ch = " "
             f.write(f"{ch}\t{tag}\n")

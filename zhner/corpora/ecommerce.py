@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..schemes import decode, encode
+from ..schemes import decode
 from ..spans import DataError, Example
-from .base import iter_lines
+from .base import iter_lines, tags_for
 
 CHARS, TAGS, SPACE = "input.seq.char", "output.seq.bioattr", "[SPA]"
 
@@ -26,7 +26,7 @@ def _tokens(line: str) -> list[str]:
 def read(path):
     chars_path, tags_path = paths(path)
     if not tags_path.exists():
-        for lineno, line in iter_lines(chars_path):
+        for _, line in iter_lines(chars_path):
             yield line if isinstance(line, DataError) else Example("".join(_tokens(line)))
         return
     tag_lines = dict(iter_lines(tags_path))
@@ -69,6 +69,6 @@ def write_dir(examples, folder, scheme: str = "BIO"):
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / CHARS, "w", encoding="utf-8") as fc, open(folder / TAGS, "w", encoding="utf-8") as ft:
-        for ex in examples:
+        for i, ex in enumerate(examples, 1):
             fc.write(" ".join(SPACE if c == " " else c for c in ex.text) + "\n")
-            ft.write(" ".join(encode(len(ex.text), ex.spans, scheme)) + "\n")
+            ft.write(" ".join(tags_for(ex, i, scheme)) + "\n")

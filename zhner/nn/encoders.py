@@ -10,27 +10,35 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 
-class CharEmbedding(nn.Module):
-    """x_i = [E_char(c_i); E_bigram(c_i c_{i+1})], then dropout."""
+class InputEmbedding(nn.Module):
+    """x_i = [E_char(c_i); E_bigram(c_i c_{i+1}); E_word(word ∋ i); v(B_i); v(M_i); v(E_i); v(S_i)], then
+    dropout; v(S) = Σ_{w∈S} weight(w) E_lex(w) is the SoftLexicon pooling (weights from the featurizer).
+    Tables whose size is 0 are left out."""
 
-    def __init__(self, n_chars: int, char_dim: int, n_bigrams: int = 0, bigram_dim: int = 0, dropout: float = 0.0):
+    def __init__(self, sizes: dict, dims: dict, dropout: float = 0.0):
         super().__init__()
-        self.chars = nn.Embedding(n_chars, char_dim, padding_idx=0)
-        self.bigrams = nn.Embedding(n_bigrams, bigram_dim, padding_idx=0) if bigram_dim else None
+        def table(name):
+            return nn.Embedding(sizes[name], dims[name], padding_idx=0) if sizes.get(name) and dims[name] else None
+        self.chars, self.bigrams, self.words, self.lexicon = (table(n) for n in ("chars", "bigrams", "words", "lexicon"))
         self.dropout = nn.Dropout(dropout)
-        self.dim = char_dim + bigram_dim
+        self.dim = sum(t.embedding_dim * (4 if name == "lexicon" else 1)
+                       for name, t in self.named_children() if isinstance(t, nn.Embedding))
 
     def forward(self, batch):
-        x = self.chars(batch["chars"])
-        if self.bigrams is not None:
-            x = torch.cat([x, self.bigrams(batch["bigrams"])], -1)
-        return self.dropout(x)
+        parts = [self.chars(batch["chars"])]
+        for name in ("bigrams", "words"):
+            if getattr(self, name) is not None:
+                parts.append(getattr(self, name)(batch[name]))
+        if self.lexicon is not None:
+            pooled = (self.lexicon(batch["lex_ids"]) * batch["lex_weights"].unsqueeze(-1)).sum(3)
+            parts.append(pooled.flatten(2))
+        return self.dropout(torch.cat(parts, -1))
 
 
 class BiLSTM(nn.Module):
     """Stacked bidirectional LSTM over packed sequences; H_i = [h→_i; h←_i]."""
 
-    def __init__(self, embed: CharEmbedding, hidden: int, layers: int = 1, dropout: float = 0.0):
+    def __init__(self, embed: InputEmbedding, hidden: int, layers: int = 1, dropout: float = 0.0):
         super().__init__()
         self.embed = embed
         self.lstm = nn.LSTM(embed.dim, hidden, num_layers=layers, bidirectional=True, batch_first=True,
@@ -53,7 +61,7 @@ class IDCNN(nn.Module):
     h ← h + relu(conv(h)), and each block ends in LayerNorm, which keeps the deep stack stable at high
     learning rates. Padding is re-zeroed after every layer."""
 
-    def __init__(self, embed: CharEmbedding, filters: int, dilations=(1, 1, 2), blocks: int = 4, dropout=0.0):
+    def __init__(self, embed: InputEmbedding, filters: int, dilations=(1, 1, 2), blocks: int = 4, dropout=0.0):
         super().__init__()
         self.embed = embed
         self.proj = nn.Conv1d(embed.dim, filters, 3, padding=1)

@@ -2,8 +2,12 @@
 
 score(y) = start[y_1] + Σ_i E[i, y_i] + Σ_i T[y_{i-1}, y_i] + end[y_n]; loss = log Z − score(gold), log Z by
 the forward algorithm; decoding by Viterbi. Disallowed transitions carry a fixed −10⁴ that is never learned.
+WOL (`o_weight` < 1): softmax-margin training (Gimpel & Smith 2010): inside log Z, every path that tags O
+where the gold has an entity scores ln(1/o_weight) higher, so a missed entity costs more than a spurious one.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -52,9 +56,9 @@ def forward_scores(emissions, mask, start, trans, end):
 
 
 class CRF(nn.Module):
-    def __init__(self, in_dim: int, labels, scheme: str = "BIOES", **_):
+    def __init__(self, in_dim: int, labels, scheme: str = "BIOES", o_weight: float = 1.0, **_):
         super().__init__()
-        self.tagset = TagSet(labels, scheme)
+        self.tagset, self.margin = TagSet(labels, scheme), math.log(1 / o_weight)
         k = len(self.tagset)
         self.proj = nn.Linear(in_dim, k)
         self.start = nn.Parameter(torch.zeros(k))
@@ -70,10 +74,18 @@ class CRF(nn.Module):
     def potentials(self):
         return self.start + self.start_mask, self.trans + self.trans_mask, self.end + self.end_mask
 
+    def targets(self, lengths, spans) -> dict:
+        return {"tags": self.tagset.targets(lengths, spans)}
+
     def loss(self, h, batch):
         em, mask, tags = self.proj(h), batch["mask"], batch["tags"]
         start, trans, end = self.potentials()
-        log_z, _ = forward_scores(em, mask, start, trans, end)
+        augmented = em
+        if self.margin:
+            missed = torch.zeros_like(em)
+            missed[..., 0] = (tags > 0) * self.margin
+            augmented = em + missed
+        log_z, _ = forward_scores(augmented, mask, start, trans, end)
         gold = start[tags[:, 0]] + em.gather(2, tags.unsqueeze(2)).squeeze(2).masked_fill(~mask, 0).sum(1)
         steps = trans[tags[:, :-1], tags[:, 1:]] * mask[:, 1:]
         last = tags.gather(1, (mask.sum(1, keepdim=True) - 1).clamp(min=0)).squeeze(1)
@@ -85,7 +97,7 @@ class CRF(nn.Module):
         em, mask = self.proj(h), batch["mask"]
         start, trans, end = self.potentials()
         paths = viterbi(em, mask, start, trans, end)
-        marginals = self.marginals(em, mask, start, trans, end)
+        marginals = self.marginals(em, mask, start, trans, end).cpu()
         return [self.tagset.decode(p, marginals[b, torch.arange(len(p)), p].tolist() if p else None)
                 for b, p in enumerate(paths)]
 

@@ -29,6 +29,13 @@ def rope(x):
     return torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], -1).flatten(-2)
 
 
+def span_index(labels, spans):
+    """Gold spans as an (N, 4) tensor of (row, type, start, end_inclusive): sparse, densified per batch."""
+    index = {label: i for i, label in enumerate(labels)}
+    rows = [(b, index[s.label], s.start, s.end - 1) for b, ss in enumerate(spans) for s in ss]
+    return torch.tensor(rows, dtype=torch.long).view(-1, 4)
+
+
 def span_mask(mask):
     """(B, 1, T, T) True where i ≤ j and both positions are real characters."""
     t = mask.size(1)
@@ -36,22 +43,27 @@ def span_mask(mask):
     return (mask[:, None, :, None] & mask[:, None, None, :] & upper)
 
 
-def multilabel_crossentropy(scores, gold, valid):
-    """Σ over rows of log(1 + Σ_pos e^{−s}) + log(1 + Σ_neg e^{s}); scores/gold/valid are (B, C, T, T)."""
+def multilabel_crossentropy(scores, gold, valid, pos_weight: float = 1.0):
+    """Σ over rows of w·log(1 + Σ_pos e^{−s}) + log(1 + Σ_neg e^{s}); scores/gold/valid are (B, C, T, T).
+    w = pos_weight > 1 makes a missed entity cost more than a spurious one (WOL for GlobalPointer)."""
     big = torch.finfo(scores.dtype).max / 4
     s = scores.flatten(2)
     gold, valid = gold.flatten(2), valid.flatten(2)
     zeros = torch.zeros_like(s[..., :1])
     pos = torch.where(gold, -s, -big)
     neg = torch.where(valid & ~gold, s, -big)
-    loss = torch.logsumexp(torch.cat([pos, zeros], -1), -1) + torch.logsumexp(torch.cat([neg, zeros], -1), -1)
+    loss = pos_weight * torch.logsumexp(torch.cat([pos, zeros], -1), -1) + \
+        torch.logsumexp(torch.cat([neg, zeros], -1), -1)
     return loss.sum(1).mean()
 
 
 class _SpanHead(nn.Module):
-    def __init__(self, labels, threshold: float = 0.0, flat: bool = False):
+    def __init__(self, labels, threshold: float = 0.0, flat: bool = False, pos_weight: float = 1.0):
         super().__init__()
-        self.labels, self.threshold, self.flat = list(labels), threshold, flat
+        self.labels, self.threshold, self.flat, self.pos_weight = list(labels), threshold, flat, pos_weight
+
+    def targets(self, lengths, spans) -> dict:
+        return {"spans": span_index(self.labels, spans)}
 
     def loss(self, h, batch):
         scores = self.scores(h, batch["mask"])
@@ -59,7 +71,7 @@ class _SpanHead(nn.Module):
         if len(batch["spans"]):
             b, c, i, j = batch["spans"].to(h.device).unbind(1)
             gold[b, c, i, j] = True
-        return multilabel_crossentropy(scores, gold, span_mask(batch["mask"]).expand_as(scores))
+        return multilabel_crossentropy(scores, gold, span_mask(batch["mask"]).expand_as(scores), self.pos_weight)
 
     @torch.no_grad()
     def decode(self, h, batch):
@@ -83,8 +95,8 @@ class _SpanHead(nn.Module):
 
 class GlobalPointer(_SpanHead):
     def __init__(self, in_dim: int, labels, head_size: int = 64, rope: bool = True, threshold: float = 0.0,
-                 flat: bool = False, **_):
-        super().__init__(labels, threshold, flat)
+                 flat: bool = False, pos_weight: float = 1.0, **_):
+        super().__init__(labels, threshold, flat, pos_weight)
         self.head_size, self.use_rope = head_size, rope
         self.proj = nn.Linear(in_dim, len(self.labels) * head_size * 2)
 
@@ -100,8 +112,8 @@ class GlobalPointer(_SpanHead):
 
 class EfficientGlobalPointer(_SpanHead):
     def __init__(self, in_dim: int, labels, head_size: int = 64, rope: bool = True, threshold: float = 0.0,
-                 flat: bool = False, **_):
-        super().__init__(labels, threshold, flat)
+                 flat: bool = False, pos_weight: float = 1.0, **_):
+        super().__init__(labels, threshold, flat, pos_weight)
         self.head_size, self.use_rope = head_size, rope
         self.proj = nn.Linear(in_dim, head_size * 2)
         self.bias = nn.Linear(head_size * 2, len(self.labels) * 2)

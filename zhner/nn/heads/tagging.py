@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ...schemes import decode, parse_tag
+from ...schemes import decode, encode, parse_tag
 
 
 class TagSet:
@@ -32,6 +32,15 @@ class TagSet:
         start = torch.tensor([opens(p) for p, _ in parsed])
         end = torch.tensor([closed(p) for p, _ in parsed])
         return start, trans, end
+
+    def targets(self, lengths, spans, untyped: bool = False):
+        """Gold tag ids (B, T) for spans (per text); `untyped` tags every span with the single label."""
+        tags = torch.zeros(len(lengths), max(lengths, default=1) or 1, dtype=torch.long)
+        for b, (n, ss) in enumerate(zip(lengths, spans)):
+            if untyped:
+                ss = [type(s)(s.start, s.end, self.labels[0]) for s in ss]
+            tags[b, :n] = torch.tensor([self.index[t] for t in encode(n, ss, self.scheme)], dtype=torch.long)
+        return tags
 
     def decode(self, ids, probs=None):
         """Tag ids -> spans; the score of a span is the mean probability of its tags when `probs` is given."""

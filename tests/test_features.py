@@ -1,0 +1,127 @@
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from helpers import tiny_corpus
+from zhner import write_corpus
+from zhner.config import load_config
+from zhner.features.lexicon import Lexicon
+from zhner.features.segment import Segmenter
+from zhner.features.vectors import load_vectors, save_vectors, train_vectors
+from zhner.model import load
+from zhner.training import train
+
+
+def test_segmenter_offsets_tile_the_text(tmp_path):
+    text = "国务院总理李强在北京会见了世界银行行长 彭安杰。"
+    cuts = Segmenter().cut(text)
+    assert "".join(text[s:e] for s, e in cuts) == text and cuts[0][0] == 0 and cuts[-1][1] == len(text)
+    user = tmp_path / "user.txt"
+    user.write_text("世界银行行长 100\n", encoding="utf-8")
+    assert "世界银行行长" in [text[s:e] for s, e in Segmenter(user_dict=str(user)).cut(text)]
+
+
+def test_softlexicon_sets():
+    lx = Lexicon({"北京": 10, "北京大学": 5, "大学": 8, "京": 1})
+    sets = lx.match("北京大学")
+    words = [[sorted(w for w, _ in ws) for ws in s] for s in sets]
+    assert words[0] == [["北京", "北京大学"], [], [], []]
+    assert words[1] == [[], ["北京大学"], ["北京"], ["京"]]
+    assert words[2] == [["大学"], ["北京大学"], [], []]
+    assert words[3] == [[], [], ["北京大学", "大学"], []]
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".bin"])
+def test_vectors_roundtrip_and_cli(tmp_path, suffix):
+    texts = [ex.text for ex in tiny_corpus(200)]
+    kv = train_vectors(texts, "char", dim=16, min_count=1, epochs=2)
+    path = tmp_path / f"chars{suffix}"
+    save_vectors(kv, path)
+    loaded = load_vectors(path)
+    assert set(loaded.index_to_key) == set(kv.index_to_key) and loaded.vector_size == 16
+    assert torch.allclose(torch.tensor(loaded["张"]), torch.tensor(kv["张"]), atol=1e-4)
+    corpus = tmp_path / "c.jsonl"
+    write_corpus(tiny_corpus(50), corpus)
+    out = tmp_path / "w.txt"
+    res = subprocess.run([sys.executable, "-m", "zhner", "vectors", "train", str(corpus), "--kind", "word",
+                          "--dim", "8", "--min-count", "1", "-o", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0 and "北京市" in load_vectors(out).key_to_index, res.stderr
+
+
+def test_bad_vectors_file_is_a_clear_error(tmp_path):
+    from zhner.spans import DataError
+    bad = tmp_path / "v.txt"
+    bad.write_text("3 4\n张 0.1 0.2\n", encoding="utf-8")
+    with pytest.raises(DataError, match="v.txt"):
+        load_vectors(bad)
+
+
+@pytest.fixture(scope="module")
+def vectors(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("vec")
+    texts = [ex.text for ex in tiny_corpus(300)]
+    for kind, dim in (("char", 24), ("bigram", 8), ("word", 8)):
+        save_vectors(train_vectors(texts, kind, dim=dim, min_count=1, epochs=2), folder / f"{kind}.txt")
+    return folder
+
+
+def test_all_features_train_save_load(tmp_path, vectors, capsys):
+    corpus = tmp_path / "train.jsonl"
+    write_corpus(tiny_corpus(), corpus)
+    lexicon = tmp_path / "lex.tsv"
+    lexicon.write_text("北京市\t5\n张伟\t3\n很开心\n", encoding="utf-8")
+    cfg = load_config(None, {
+        "data.train": str(corpus), "model.hidden": "32", "model.char_dim": "24", "model.bigram_dim": "8",
+        "model.word_dim": "8", "model.lexicon_dim": "8", "model.lexicon": f'["jieba", "{lexicon}"]',
+        "model.char_vectors": str(vectors / "char.txt"), "model.bigram_vectors": str(vectors / "bigram.txt"),
+        "model.word_vectors": str(vectors / "word.txt"), "model.head": "cascade", "model.o_weight": "0.5",
+        "model.max_length": "24", "train.epochs": "10", "train.lr": "1e-2", "train.threads": "1",
+        "train.output": str(tmp_path / "run")})
+    result = train(cfg)
+    err = capsys.readouterr().err
+    assert "char.txt: cover 100.0%" in err and "word.txt: cover" in err
+    assert result.dev.micro.f1 > 0.6
+    texts = [ex.text for ex in tiny_corpus(10, seed=3)] + ["", "北京"]
+    model = load(result.model_dir)
+    assert model.predict(texts) == load(result.model_dir).predict(texts, batch_size=2)
+    names = {p.name for p in result.model_dir.iterdir()}
+    assert {"lexicon.tsv", "words.json", "lexicon_words.json", "bigrams.json"} <= names
+
+
+def test_wol_softmax_weights_o_tokens():
+    from zhner.nn.heads import Softmax
+    torch.manual_seed(0)
+    h = torch.randn(1, 4, 6)
+    batch = {"mask": torch.ones(1, 4, dtype=torch.bool), "tags": torch.tensor([[0, 1, 0, 0]])}
+    plain, weighted = Softmax(6, ["X"], "BIO"), Softmax(6, ["X"], "BIO", o_weight=0.5)
+    weighted.load_state_dict(plain.state_dict())
+    per_token = torch.nn.functional.cross_entropy(plain.proj(h)[0], batch["tags"][0], reduction="none")
+    expected = (per_token * torch.tensor([0.5, 1, 0.5, 0.5])).sum() / 4
+    assert torch.allclose(weighted.loss(h, batch), expected)
+
+
+def test_wol_crf_margin_raises_loss_only_where_entities_are():
+    from zhner.nn.heads import CRF
+    torch.manual_seed(0)
+    h = torch.randn(1, 5, 6)
+    plain, margin = CRF(6, ["X"], "BIO"), CRF(6, ["X"], "BIO", o_weight=0.5)
+    margin.load_state_dict(plain.state_dict())
+    assert math.isclose(margin.margin, math.log(2))
+    mask = torch.ones(1, 5, dtype=torch.bool)
+    no_entity = {"mask": mask, "tags": torch.zeros(1, 5, dtype=torch.long)}
+    entity = {"mask": mask, "tags": torch.tensor([[0, 1, 2, 0, 0]])}
+    assert torch.allclose(plain.loss(h, no_entity), margin.loss(h, no_entity))
+    assert margin.loss(h, entity) > plain.loss(h, entity)
+
+
+def test_wol_globalpointer_pos_weight():
+    from zhner.nn.heads.globalpointer import multilabel_crossentropy
+    s = torch.tensor([[[[-1.0, 2.0], [0.0, 0.5]]]])
+    gold = torch.tensor([[[[True, False], [False, False]]]])
+    valid = torch.tensor([[[[True, True], [False, True]]]])
+    pos = math.log(1 + math.exp(1.0))
+    neg = math.log(1 + math.exp(2.0) + math.exp(0.5))
+    assert math.isclose(multilabel_crossentropy(s, gold, valid, 3.0).item(), 3 * pos + neg, rel_tol=1e-6)

@@ -1,0 +1,141 @@
+"""Featurizer: texts -> the input tensors of a model, and the vocabularies behind them.
+
+Per character i of a text: its id (`chars`), the id of the bigram c_i c_{i+1} (`bigrams`), the id of the
+segmenter's word that contains it (`words`, word-level features), and the lexicon words of its
+SoftLexicon B/M/E/S sets with pooling weights 4·z(w)/Z (`lex_ids`, `lex_weights`: B × T × 4 × K).
+"""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import torch
+
+from .lexicon import Lexicon
+from .segment import Segmenter
+from .vectors import extend_vocab, initialise, load_vectors
+from .vocab import Vocab, bigrams, normalize
+
+MAX_PER_SET = 8
+
+
+def _say(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Featurizer:
+    def __init__(self, cfg, chars: Vocab, bigram_vocab: Vocab | None = None, words: Vocab | None = None,
+                 lexicon: Lexicon | None = None, lexicon_words: Vocab | None = None):
+        self.cfg, self.chars, self.bigrams, self.words = cfg, chars, bigram_vocab, words
+        self.lexicon, self.lexicon_words = lexicon, lexicon_words
+        self.segmenter = Segmenter(cfg.segmenter, cfg.user_dict or None) if words is not None else None
+
+    # -- building from training texts -------------------------------------------------------------------
+    @classmethod
+    def build(cls, cfg, texts) -> "Featurizer":
+        """Vocabularies from the training texts, extended with the tokens of any pretrained vectors."""
+        texts = list(texts)
+        chars = Vocab.build(([normalize(c) for c in t] for t in texts), cfg.min_freq)
+        if cfg.char_vectors:
+            chars = extend_vocab(chars, load_vectors(cfg.char_vectors))
+        bigram_vocab = None
+        if cfg.bigram_dim:
+            bigram_vocab = Vocab.build((bigrams(t) for t in texts), cfg.min_freq, cfg.max_bigrams)
+            if cfg.bigram_vectors:
+                bigram_vocab = extend_vocab(bigram_vocab, load_vectors(cfg.bigram_vectors), cfg.max_bigrams)
+        words = lexicon = lexicon_words = None
+        if cfg.word_dim:
+            seg = Segmenter(cfg.segmenter, cfg.user_dict or None)
+            words = Vocab.build(([t[s:e].lower() for s, e in seg.cut(t)] for t in texts), cfg.min_freq,
+                                cfg.max_words)
+            if cfg.word_vectors:
+                words = extend_vocab(words, load_vectors(cfg.word_vectors), cfg.max_words)
+        if cfg.lexicon_dim:
+            lexicon = Lexicon.from_sources(cfg.lexicon or ["jieba"], cfg.lexicon_max_len)
+            matched = Counter(w for t in texts for sets in lexicon.match(t) for ws in sets for w, _ in ws)
+            lexicon_words = Vocab(w for w, _ in matched.most_common(cfg.max_words or None))
+        return cls(cfg, chars, bigram_vocab, words, lexicon, lexicon_words)
+
+    def init_embeddings(self, embed, texts) -> None:
+        """Copy pretrained vectors into `embed`'s tables and report their coverage of the training text."""
+        cfg, texts = self.cfg, list(texts)
+        jobs = [(cfg.char_vectors, embed.chars, self.chars, lambda t: [normalize(c) for c in t]),
+                (cfg.bigram_vectors, embed.bigrams, self.bigrams, bigrams),
+                (cfg.word_vectors, embed.words, self.words,
+                 lambda t: [t[s:e].lower() for s, e in self.segmenter.cut(t)]),
+                (cfg.word_vectors, embed.lexicon, self.lexicon_words,
+                 lambda t: [w for sets in self.lexicon.match(t) for ws in sets for w, _ in ws])]
+        for path, table, vocab, tokenize in jobs:
+            if path and table is not None:
+                counts = Counter(tok for t in texts for tok in tokenize(t))
+                cov = initialise(table, vocab, load_vectors(path), counts)
+                _say(f"vectors {path}: cover {100 * cov['types']:.1f}% of {len(vocab) - 2} vocabulary entries, "
+                     f"{100 * cov['occurrences']:.1f}% of training occurrences")
+
+    # -- tensors --------------------------------------------------------------------------------------
+    def tensors(self, texts) -> dict:
+        t = max(1, max(map(len, texts), default=1))
+        lengths = torch.tensor([len(x) for x in texts])
+        out = {"mask": torch.arange(t)[None] < lengths[:, None]}
+        out["chars"] = self._ids(texts, t, lambda x: self.chars.ids(normalize(c) for c in x))
+        if self.bigrams is not None:
+            out["bigrams"] = self._ids(texts, t, lambda x: self.bigrams.ids(bigrams(x)))
+        if self.words is not None:
+            out["words"] = self._ids(texts, t, self._word_ids)
+        if self.lexicon is not None:
+            out["lex_ids"], out["lex_weights"] = self._lexicon(texts, t)
+        return out
+
+    @staticmethod
+    def _ids(texts, t, fn):
+        ids = torch.zeros(len(texts), t, dtype=torch.long)
+        for b, text in enumerate(texts):
+            if text:
+                ids[b, :len(text)] = torch.tensor(fn(text), dtype=torch.long)
+        return ids
+
+    def _word_ids(self, text):
+        ids = []
+        for s, e in self.segmenter.cut(text):
+            ids += [self.words.stoi.get(text[s:e].lower(), 1)] * (e - s)
+        return ids
+
+    def _lexicon(self, texts, t):
+        matches = [self.lexicon.match(x) for x in texts]
+        k = max([min(MAX_PER_SET, len(ws)) for m in matches for sets in m for ws in sets] + [1])
+        ids = torch.zeros(len(texts), t, 4, k, dtype=torch.long)
+        weights = torch.zeros(len(texts), t, 4, k)
+        get = self.lexicon_words.stoi.get
+        for b, m in enumerate(matches):
+            for i, sets in enumerate(m):
+                total = sum(f for ws in sets for _, f in ws)
+                for s, ws in enumerate(sets):
+                    for j, (w, f) in enumerate(sorted(ws, key=lambda x: -x[1])[:k]):
+                        ids[b, i, s, j] = get(w, 1)
+                        weights[b, i, s, j] = 4 * f / total
+        return ids, weights
+
+    # -- files ----------------------------------------------------------------------------------------
+    def save(self, folder: Path):
+        self.chars.save(folder / "chars.json")
+        for name, vocab in (("bigrams", self.bigrams), ("words", self.words), ("lexicon_words", self.lexicon_words)):
+            if vocab is not None:
+                vocab.save(folder / f"{name}.json")
+        if self.lexicon is not None:
+            self.lexicon.save(folder / "lexicon.tsv")
+        if self.cfg.user_dict and self.words is not None:
+            (folder / "user_dict.txt").write_text(Path(self.cfg.user_dict).read_text(encoding="utf-8"),
+                                                  encoding="utf-8")
+
+    @classmethod
+    def load(cls, cfg, folder: Path) -> "Featurizer":
+        def vocab(name):
+            path = folder / f"{name}.json"
+            return Vocab.load(path) if path.exists() else None
+        if (folder / "user_dict.txt").exists():
+            cfg.user_dict = str(folder / "user_dict.txt")
+        lexicon = None
+        if (folder / "lexicon.tsv").exists():
+            lexicon = Lexicon.from_sources([folder / "lexicon.tsv"], cfg.lexicon_max_len)
+        return cls(cfg, vocab("chars"), vocab("bigrams"), vocab("words"), lexicon, vocab("lexicon_words"))

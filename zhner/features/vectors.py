@@ -1,0 +1,86 @@
+"""Static vectors for characters, character bigrams and words: trained with gensim Word2Vec (skip-gram,
+negative sampling) on raw text (labels are never read) and loaded from any word2vec text or binary file
+to initialise a model's embedding tables."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..spans import DataError
+from .vocab import Vocab, bigrams, normalize
+
+KINDS = ("char", "bigram", "word")
+
+
+def tokens(text: str, kind: str, segmenter=None) -> list[str]:
+    if kind == "char":
+        return [normalize(c) for c in text if not c.isspace()]
+    if kind == "bigram":
+        return bigrams(text)
+    return [text[s:e].lower() for s, e in segmenter.cut(text) if not text[s:e].isspace()]
+
+
+def train_vectors(texts, kind: str, dim: int = 100, window: int = 5, negative: int = 5, min_count: int = 2,
+                  epochs: int = 5, seed: int = 42, segmenter=None):
+    """Skip-gram Word2Vec over the token sequences of `texts`; returns gensim KeyedVectors."""
+    from gensim.models import Word2Vec
+    if kind not in KINDS:
+        raise ValueError(f"unknown vector kind {kind!r}; choose from {', '.join(KINDS)}")
+    if kind == "word" and segmenter is None:
+        from .segment import Segmenter
+        segmenter = Segmenter()
+    sentences = [tokens(t, kind, segmenter) for t in texts]
+    model = Word2Vec(sentences, vector_size=dim, window=window, negative=negative, min_count=min_count, sg=1,
+                     epochs=epochs, seed=seed, workers=os.cpu_count() or 1)
+    return model.wv
+
+
+def save_vectors(kv, path):
+    kv.save_word2vec_format(str(path), binary=str(path).endswith(".bin"))
+
+
+def load_vectors(path):
+    """A word2vec file, text or binary (detected from its content)."""
+    from gensim.models import KeyedVectors
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("no such vectors file", path)
+    with open(path, "rb") as f:
+        f.readline()
+        sample = f.read(4096)
+    try:
+        sample.decode("utf-8")
+        binary = False
+    except UnicodeDecodeError as e:
+        binary = e.start < len(sample) - 4            # a cut multi-byte character at the end is still text
+    try:
+        return KeyedVectors.load_word2vec_format(str(path), binary=binary, unicode_errors="replace")
+    except (ValueError, EOFError, UnicodeDecodeError) as e:
+        raise DataError(f"not a word2vec {'binary' if binary else 'text'} file: {e}", path) from None
+
+
+def extend_vocab(vocab: Vocab, kv, max_size: int = 0) -> Vocab:
+    """The vocabulary plus the vectors' tokens (most frequent first), up to `max_size` entries in all."""
+    extra = [t for t in kv.index_to_key if t not in vocab.stoi]
+    if max_size:
+        extra = extra[:max(0, max_size - len(vocab))]
+    return Vocab(vocab.itos[2:] + extra)
+
+
+def initialise(embedding: torch.nn.Embedding, vocab: Vocab, kv, counts=None) -> dict:
+    """Copy vectors into the rows of tokens they cover; return the coverage of types and of occurrences."""
+    if kv.vector_size != embedding.embedding_dim:
+        raise ValueError(f"vectors have {kv.vector_size} dimensions but the embedding has "
+                         f"{embedding.embedding_dim}; set the matching *_dim in the model config")
+    found = [i for i, t in enumerate(vocab.itos) if i > 1 and t in kv.key_to_index]
+    with torch.no_grad():
+        rows = np.stack([kv[vocab.itos[i]] for i in found]) if found else np.zeros((0, kv.vector_size))
+        embedding.weight[found] = torch.as_tensor(rows, dtype=embedding.weight.dtype)
+    coverage = {"types": len(found) / max(1, len(vocab) - 2)}
+    if counts:
+        total = sum(counts.values())
+        coverage["occurrences"] = sum(n for t, n in counts.items() if t in kv.key_to_index) / max(1, total)
+    return coverage
