@@ -1,11 +1,14 @@
-"""Issue-3 benchmark: encoders × heads on CLUENER, MSRA and CMeEE, spaCy on the same splits, our CRF timed
-against pytorch-crf, and Baidu LAC zero-shot on MSRA. Every run is a subprocess (its own peak RSS) that
-appends one JSON line to the results file; finished runs are skipped on a rerun. `report.py` renders them.
+"""NER benchmarks. Suites: `grid` (issue 3: encoders × heads), `ablation` (issue 4: Cascade, word and
+lexicon features, WOL, bigrams, pretrained vectors), `types` (issue 4: cost against the number of types on
+the e-commerce titles); plus spaCy on the same splits, our CRF timed against pytorch-crf, and Baidu LAC
+zero-shot on MSRA. Every run is a subprocess (its own peak RSS) that appends one JSON line to the results
+file; finished runs are skipped on a rerun. `report.py` renders BENCHMARKS.md from the results.
 
-    python benchmarks/ner.py --datasets cluener,cmeee --epochs 10          # our models
-    python benchmarks/ner.py --datasets msra --spacy-only                  # spaCy only
-    python benchmarks/ner.py --crf-timing --lac                            # CRF timing, LAC zero-shot
-    python benchmarks/report.py                                            # -> BENCHMARKS.md
+    python benchmarks/ner.py --suite grid --datasets cluener,cmeee,msra --spacy --epochs 10
+    python benchmarks/ner.py --suite ablation --datasets cluener,msra,ecommerce --epochs 10
+    python benchmarks/ner.py --suite types --epochs 1
+    python benchmarks/ner.py --crf-timing --lac
+    python benchmarks/report.py
 """
 from __future__ import annotations
 
@@ -26,9 +29,43 @@ DATASETS = {
     "cluener": ("cluener2020/train.json", "cluener2020/dev.json", 0.05),
     "msra": ("msra/msra_train_bio", "msra/msra_test_bio", 0.05),
     "cmeee": ("cmeee/split_train.json", "cmeee/split_test.json", 0.1),
+    "ecommerce": ("ecommerce_wavewangyue/train", "ecommerce_wavewangyue/test", 0.05),
 }
-ENCODERS = ("bilstm", "idcnn")
-HEADS = ("softmax", "crf", "globalpointer", "efficient_globalpointer")
+VECTORS = ROOT / "runs" / "vectors"
+UNLABELLED = ["corpus_online_shopping_reviews/online_shopping_10_cats.csv", "corpus_thucnews_titles/dev.txt::0",
+              "corpus_thucnews_titles/test.txt::0"]
+
+
+def grid_runs(encoders, heads):
+    return [(f"{e}-{h}", {"model.encoder": e, "model.head": h}) for e in encoders for h in heads]
+
+
+def ablation_runs(dataset):
+    """Each step adds one thing to the one before (the reference's table, then ours)."""
+    vec = VECTORS / dataset
+    steps = [("BiLSTM", {"model.head": "softmax"}),
+             ("BiLSTM-CRF", {"model.head": "crf"}),
+             ("Cascade-BiLSTM-CRF", {"model.head": "cascade"}),
+             ("+ WLF", {"model.word_dim": "50"}),
+             ("+ WOL", {"model.o_weight": "0.5"}),
+             ("+ lexicon", {"model.lexicon_dim": "50"}),
+             ("+ bigrams", {"model.bigram_dim": "50"}),
+             ("+ pretrained vectors", {"model.char_vectors": str(vec / "char.txt"),
+                                       "model.bigram_vectors": str(vec / "bigram.txt"),
+                                       "model.word_vectors": str(vec / "word.txt")})]
+    runs, acc = [], {"model.bigram_dim": "0"}
+    for name, extra in steps:
+        acc = {**acc, **extra}
+        runs.append((name, dict(acc)))
+    gp = {**acc, "model.head": "globalpointer", "model.o_weight": "1.0"}
+    runs.append(("GlobalPointer + all features", gp))
+    runs.append(("GlobalPointer + all features, pos_weight 2", {**gp, "model.pos_weight": "2.0"}))
+    return runs
+
+
+def types_runs():
+    return [(f"{head}-{n}", {"model.head": head, "data.limit": "0", "bench.types": str(n)})
+            for n in (10, 100, 431) for head in ("crf", "cascade", "globalpointer")]
 
 
 def peak_rss_mb() -> float:
@@ -61,28 +98,43 @@ def chars_per_second(predict, texts) -> float:
     return sum(map(len, texts)) / (time.perf_counter() - start)
 
 
+def keep_types(examples, n):
+    """Keep the spans of the n most frequent types (by training count); the rest become O."""
+    from collections import Counter
+    from zhner import Example
+    top = {t for t, _ in Counter(s.label for ex in examples for s in ex.spans).most_common(n)}
+    return [Example(ex.text, [s for s in ex.spans if s.label in top]) for ex in examples], top
+
+
 def run_zhner(args) -> dict:
-    from zhner import read_corpus
+    from zhner import Example, read_corpus, write_corpus
     from zhner.config import load_config
     from zhner.model import load
     from zhner.training import train
     train_file, test_file, fraction = DATASETS[args.dataset]
-    out = ROOT / "runs" / "bench" / f"{args.dataset}-{args.encoder}-{args.head}"
+    overrides = json.loads(args.overrides)
+    n_types = int(overrides.pop("bench.types", 0))
+    out = ROOT / "runs" / "bench" / args.suite / f"{args.dataset}-{args.name.replace(' ', '_')}"
     overrides = {"data.train": str(DATA / train_file), "data.dev_fraction": str(fraction),
-                 "model.encoder": args.encoder, "model.head": args.head, "train.epochs": str(args.epochs),
-                 "train.seed": str(args.seed), "train.output": str(out), "train.patience": str(args.patience)}
-    if args.limit:
-        overrides["data.limit"] = str(args.limit)
+                 "train.epochs": str(args.epochs), "train.seed": str(args.seed), "train.output": str(out),
+                 "train.patience": str(args.patience), **({"data.limit": str(args.limit)} if args.limit else {}),
+                 **overrides}
+    test = read_corpus(DATA / test_file).examples
+    if n_types:
+        train_examples, top = keep_types(read_corpus(DATA / train_file).examples, n_types)
+        out.mkdir(parents=True, exist_ok=True)
+        write_corpus(train_examples, out / "train.jsonl")
+        overrides["data.train"] = str(out / "train.jsonl")
+        test = [Example(ex.text, [s for s in ex.spans if s.label in top]) for ex in test]
     cfg = load_config(ROOT / "configs" / "bench_base.toml", overrides)
     start = time.time()
     result = train(cfg)
     train_seconds = time.time() - start
     model = load(result.model_dir)
-    test = read_corpus(DATA / test_file).examples
     texts = [ex.text for ex in test]
     pred = model.predict(texts, batch_size=64)
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
-    return {**score(test, pred), "seconds_per_epoch": sum(r["seconds"] for r in log) / len(log),
+    return {**score(test, pred), "config": overrides, "seconds_per_epoch": sum(r["seconds"] for r in log) / len(log),
             "epochs_run": len(log), "best_epoch": result.best_epoch, "train_seconds": train_seconds,
             "predict_chars_per_s": chars_per_second(lambda t: model.predict(t, batch_size=64), texts),
             "parameters": sum(p.numel() for p in model.parameters())}
@@ -191,7 +243,7 @@ def run_crf_timing(args) -> dict:
         def theirs_nll():
             (-theirs(em, tags, mask, reduction="sum")).backward()
 
-        def timed(fn, reps=5):
+        def timed(fn, reps=5 if k < 100 else 1):
             fn()
             t = time.perf_counter()
             for _ in range(reps):
@@ -207,10 +259,24 @@ def run_crf_timing(args) -> dict:
     return {"rows": rows, "batch": 32, "length": 50, "threads": 1}
 
 
+def prepare_vectors(dataset):
+    """Char (100d), bigram (50d) and word (50d) vectors on the dataset's train + test text and the unlabelled
+    corpora (texts only), with `zhner vectors train`."""
+    folder = VECTORS / dataset
+    train_file, test_file, _ = DATASETS[dataset]
+    inputs = [str(DATA / train_file), str(DATA / test_file)] + [str(DATA / u) for u in UNLABELLED]
+    for kind, dim in (("char", 100), ("bigram", 50), ("word", 50)):
+        path = folder / f"{kind}.txt"
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            subprocess.run([sys.executable, "-m", "zhner", "vectors", "train", *inputs, "--kind", kind,
+                            "--dim", str(dim), "-o", str(path), "--lenient"], check=True)
+
+
 def child(args):
     runner = {"zhner": run_zhner, "spacy": run_spacy, "lac": run_lac, "crf": run_crf_timing}[args.system]
     result = runner(args)
-    result.update({"system": args.system, "dataset": args.dataset, "encoder": args.encoder, "head": args.head,
+    result.update({"system": args.system, "suite": args.suite, "dataset": args.dataset, "name": args.name,
                    "epochs": args.epochs, "seed": args.seed, "limit": args.limit, "peak_rss_mb": peak_rss_mb(),
                    "finished": time.strftime("%Y-%m-%d %H:%M:%S")})
     with open(args.results, "a", encoding="utf-8") as f:
@@ -218,27 +284,26 @@ def child(args):
 
 
 def key(r) -> tuple:
-    return r["system"], r.get("dataset"), r.get("encoder"), r.get("head"), r.get("epochs"), r.get("limit")
+    return r["system"], r.get("suite"), r.get("dataset"), r.get("name"), r.get("epochs"), r.get("limit")
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--datasets", default="", help="comma-separated: cluener,msra,cmeee")
-    p.add_argument("--encoders", default=",".join(ENCODERS))
-    p.add_argument("--heads", default=",".join(HEADS))
+    p.add_argument("--suite", choices=("grid", "ablation", "types"), default="grid")
+    p.add_argument("--datasets", default="", help="comma-separated: cluener,msra,cmeee,ecommerce")
+    p.add_argument("--encoders", default="bilstm,idcnn", help="grid suite")
+    p.add_argument("--heads", default="softmax,crf,globalpointer,efficient_globalpointer", help="grid suite")
+    p.add_argument("--only", default="", help="comma-separated run names to run (default: all of the suite)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--patience", type=int, default=3)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--limit", type=int, default=0, help="use only the first N training records")
     p.add_argument("--spacy", action="store_true", help="also train spaCy on each dataset")
-    p.add_argument("--spacy-only", action="store_true")
     p.add_argument("--crf-timing", action="store_true")
     p.add_argument("--lac", action="store_true")
     p.add_argument("--results", default=str(RESULTS))
-    p.add_argument("--system", help=argparse.SUPPRESS)
-    p.add_argument("--dataset", help=argparse.SUPPRESS)
-    p.add_argument("--encoder", help=argparse.SUPPRESS)
-    p.add_argument("--head", help=argparse.SUPPRESS)
+    for hidden in ("--system", "--dataset", "--name", "--overrides"):
+        p.add_argument(hidden, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.system:
         return child(args)
@@ -246,28 +311,38 @@ def main():
     done = set()
     if Path(args.results).exists():
         done = {key(json.loads(line)) for line in Path(args.results).read_text().splitlines() if line.strip()}
-    jobs = []
-    for ds in filter(None, args.datasets.split(",")):
-        if not args.spacy_only:
-            jobs += [("zhner", ds, e, h) for e in args.encoders.split(",") for h in args.heads.split(",")]
-        if args.spacy or args.spacy_only:
-            jobs.append(("spacy", ds, None, None))
+    jobs = []                                       # (system, suite, dataset, name, overrides)
+    datasets = [d for d in args.datasets.split(",") if d]
+    if args.suite == "types":
+        datasets = ["ecommerce"]
+    for ds in datasets:
+        if args.suite == "grid":
+            runs = grid_runs(args.encoders.split(","), args.heads.split(","))
+        elif args.suite == "ablation":
+            runs = ablation_runs(ds)
+            prepare_vectors(ds)
+        else:
+            runs = types_runs()
+        only = set(filter(None, args.only.split(",")))
+        jobs += [("zhner", args.suite, ds, name, o) for name, o in runs if not only or name in only]
+        if args.spacy:
+            jobs.append(("spacy", args.suite, ds, "spacy", {}))
     if args.crf_timing:
-        jobs.append(("crf", None, None, None))
+        jobs.append(("crf", "crf", None, "crf", {}))
     if args.lac:
-        jobs.append(("lac", "msra", None, None))
-    for system, ds, enc, head in jobs:
+        jobs.append(("lac", "lac", "msra", "lac", {}))
+    for system, suite, ds, name, overrides in jobs:
         epochs = args.epochs if system in ("zhner", "spacy") else 0
         limit = args.limit if system in ("zhner", "spacy") else 0
-        if (system, ds, enc, head, epochs, limit) in done:
-            print(f"skip {system} {ds} {enc} {head}: already in {args.results}")
+        if (system, suite, ds, name, epochs, limit) in done:
+            print(f"skip {suite} {ds} {name}: already in {args.results}")
             continue
-        print(f"run {system} {ds or ''} {enc or ''} {head or ''}", flush=True)
-        cmd = [sys.executable, __file__, "--system", system, "--seed", str(args.seed), "--results", args.results,
-               "--patience", str(args.patience), "--limit", str(limit), "--epochs", str(epochs)]
-        for flag, value in (("--dataset", ds), ("--encoder", enc), ("--head", head)):
-            if value:
-                cmd += [flag, value]
+        print(f"run {suite} {ds or ''} {name}", flush=True)
+        cmd = [sys.executable, __file__, "--system", system, "--suite", suite, "--name", name, "--seed",
+               str(args.seed), "--results", args.results, "--patience", str(args.patience), "--limit", str(limit),
+               "--epochs", str(epochs), "--overrides", json.dumps(overrides)]
+        if ds:
+            cmd += ["--dataset", ds]
         subprocess.run(cmd, check=False)
 
 

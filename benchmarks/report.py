@@ -11,7 +11,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "ner.jsonl"
-NAMES = {"cluener": "CLUENER dev", "msra": "MSRA test", "cmeee": "CMeEE split test (nested)"}
+NAMES = {"cluener": "CLUENER dev", "msra": "MSRA test", "cmeee": "CMeEE split test (nested)",
+         "ecommerce": "E-commerce titles test (431 types)"}
 
 
 def machine() -> str:
@@ -25,26 +26,32 @@ def pct(x) -> str:
     return f"{100 * x:.2f}"
 
 
-def ner_tables(rows) -> list[str]:
+def run_table(runs) -> list[str]:
+    out = ["| system | run | P | R | F1 | nested found | s/epoch | epochs to best | predict chars/s | peak RSS MB |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in runs:
+        nested = f"{r['nested_found']}/{r['nested_gold']}" if r["nested_gold"] else "–"
+        name = "spaCy blank zh, default ner" if r["system"] == "spacy" else r["name"]
+        out.append(f"| {r['system']} | {name} | {pct(r['precision'])} | {pct(r['recall'])} | **{pct(r['f1'])}** | "
+                   f"{nested} | {r['seconds_per_epoch']:.1f} | {r['best_epoch']} | {r['predict_chars_per_s']:,.0f} | "
+                   f"{r['peak_rss_mb']:,.0f} |")
+    return out + [""]
+
+
+def settings(r) -> str:
+    return (f"Epochs ≤ {r['epochs']} (early stopping on a held-out slice of train), seed {r['seed']}"
+            + (f", first {r['limit']} training records" if r.get("limit") else "") + ".")
+
+
+def suite_tables(rows, suite) -> list[str]:
     out = []
-    for ds in ("cluener", "msra", "cmeee"):
-        runs = [r for r in rows if r.get("dataset") == ds and r["system"] in ("zhner", "spacy")]
-        if not runs:
-            continue
-        r0 = runs[0]
-        out += [f"### {NAMES[ds]}", "",
-                f"Epochs ≤ {r0['epochs']} (early stopping on a held-out slice of train), seed {r0['seed']}"
-                + (f", first {r0['limit']} training records" if r0.get("limit") else "") + ".", "",
-                "| system | encoder | head | P | R | F1 | nested found | s/epoch | epochs to best | predict chars/s "
-                "| peak RSS MB |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-        for r in sorted(runs, key=lambda r: (r["system"] != "zhner", r.get("encoder") or "", r.get("head") or "")):
-            nested = f"{r['nested_found']}/{r['nested_gold']}" if r["nested_gold"] else "–"
-            out.append(f"| {r['system']} | {r.get('encoder') or 'spaCy default (HashEmbedCNN)'} | "
-                       f"{r.get('head') or 'transition-based'} | {pct(r['precision'])} | {pct(r['recall'])} | "
-                       f"**{pct(r['f1'])}** | {nested} | {r['seconds_per_epoch']:.1f} | {r['best_epoch']} | "
-                       f"{r['predict_chars_per_s']:,.0f} | {r['peak_rss_mb']:,.0f} |")
-        out.append("")
-        out += gp_vs_crf(runs, ds)
+    for ds in NAMES:
+        runs = [r for r in rows if r.get("dataset") == ds and r.get("suite") == suite
+                and r["system"] in ("zhner", "spacy")]
+        if runs:
+            out += [f"### {NAMES[ds]}", "", settings(runs[0]), ""] + run_table(runs)
+            if suite == "grid":
+                out += gp_vs_crf(runs, ds)
     return out
 
 
@@ -52,7 +59,7 @@ def gp_vs_crf(runs, ds) -> list[str]:
     """The GlobalPointer paper's comparison: F1 and speed relative to CRF on the same encoder."""
     out = []
     for enc in ("bilstm", "idcnn"):
-        by_head = {r["head"]: r for r in runs if r.get("encoder") == enc}
+        by_head = {r["name"].split("-", 1)[1]: r for r in runs if r["name"].startswith(enc + "-")}
         if "crf" not in by_head or "globalpointer" not in by_head:
             continue
         if not out:
@@ -73,10 +80,22 @@ def main():
     rows = [json.loads(l) for l in RESULTS.read_text().splitlines() if l.strip()] if RESULTS.exists() else []
     lines = ["# Benchmarks", "", "Every number here comes from `benchmarks/results/ner.jsonl`, written by the commands "
              "below on this machine:", "", f"- Machine: {machine()}", "",
-             "## Supervised NER (issue 3)", "",
-             "Commands: `python benchmarks/ner.py --datasets cluener,cmeee,msra --spacy --epochs 10` "
-             "(subsets: `--encoders`, `--heads`, `--limit`), then `python benchmarks/report.py`.", ""]
-    lines += ner_tables(rows)
+             "## Supervised NER: encoders × heads (issue 3)", "",
+             "Command: `python benchmarks/ner.py --suite grid --datasets cluener,cmeee,msra --spacy --epochs 10` "
+             "(subsets: `--encoders`, `--heads`, `--only`, `--limit`), then `python benchmarks/report.py`. "
+             "Shared settings: `configs/bench_base.toml`.", ""]
+    lines += suite_tables(rows, "grid")
+    ablation = suite_tables(rows, "ablation")
+    if ablation:
+        lines += ["## Ablation: Cascade, word and lexicon features, WOL, bigrams, pretrained vectors (issue 4)", "",
+                  "Command: `python benchmarks/ner.py --suite ablation --datasets cluener,msra,ecommerce`. Each row "
+                  "adds one thing to the row above; vectors come from `zhner vectors train` on the dataset's "
+                  "train + test text and the unlabelled corpora (no labels).", ""] + ablation
+    types = [r for r in rows if r.get("suite") == "types"]
+    if types:
+        lines += ["## Cost against the number of types, e-commerce titles (issue 4)", "",
+                  "Command: `python benchmarks/ner.py --suite types --epochs 1`: the n most frequent types kept, "
+                  "the others made O.", ""] + run_table(types)
     lac = [r for r in rows if r["system"] == "lac"]
     if lac:
         r = lac[-1]

@@ -144,6 +144,24 @@ def cmd_predict(args):
         raise SystemExit(1)
 
 
+def cmd_self_train(args, overrides):
+    from .config import load_config
+    from .corpora import read_texts
+    from .selftrain import self_train
+    cfg = load_config(args.config, overrides)
+    path, _, column = args.unlabelled.partition("::")
+    texts = read_texts(path, column or None, args.lenient)
+    if args.max_unlabelled:
+        texts = texts[:args.max_unlabelled]
+    rows = self_train(cfg, texts, args.rounds, args.threshold)
+    best = max(rows, key=lambda r: r["dev_f1"])
+    print(f"{'round':>5}  {'dev P':>6}  {'dev R':>6}  {'dev F1':>6}  {'pseudo texts':>12}  {'agreed':>7}")
+    for r in rows:
+        print(f"{r['round']:>5}  {100 * r['dev_precision']:6.2f}  {100 * r['dev_recall']:6.2f}  "
+              f"{100 * r['dev_f1']:6.2f}  {r['pseudo_texts_used']:>12}  {r['agreed_texts']:>7}")
+    print(f"best: round {best['round']}, model in {cfg.train.output}/round{best['round']}/model")
+
+
 def cmd_vectors_train(args):
     from .corpora import read_texts
     from .features.segment import Segmenter
@@ -189,6 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model from a config file; override keys with --section.key VALUE")
     p.add_argument("--config", help="TOML recipe (see configs/)")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("self-train", help="train, tag unlabelled text, retrain on pseudo-labels two rounds agree on")
+    p.add_argument("--config", help="TOML recipe (see configs/)")
+    p.add_argument("--unlabelled", required=True, help="unlabelled texts (any corpus; FILE::COLUMN for CSV/TSV)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds after the supervised round 0")
+    p.add_argument("--threshold", type=float, default=0.0, help="keep pseudo-labels only if every score ≥ this")
+    p.add_argument("--max-unlabelled", type=int, default=0, help="use only the first N unlabelled texts")
+    p.set_defaults(func=cmd_self_train)
 
     p = sub.add_parser("predict", help="tag texts with a model (default: the bundled MSRA model)")
     p.add_argument("texts", nargs="*", help="texts to tag")
@@ -244,10 +270,10 @@ def _overrides(extra: list[str]) -> dict:
 def main(argv=None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "train":
+    if extra and args.command not in ("train", "self-train"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
-        if args.command == "train":
+        if args.command in ("train", "self-train"):
             args.func(args, _overrides(extra))
         else:
             args.func(args)
