@@ -106,3 +106,19 @@ def test_jsonl_written_is_canonical(tmp_path):
     write_corpus([Example("张三", (Span(0, 2, "PER"),))], tmp_path / "o.jsonl")
     assert json.loads((tmp_path / "o.jsonl").read_text(encoding="utf-8")) == {
         "text": "张三", "spans": [{"start": 0, "end": 2, "label": "PER", "text": "张三"}]}
+
+
+def test_core_entity_format_labels_every_occurrence_longest_first(tmp_path):
+    from zhner.metrics import mention_scores
+    path = tmp_path / "core.jsonl"
+    path.write_text('{"text": "北京大学在北京，北京很大", "entities": ["北京", "北京大学"]}\n'
+                    '{"text": "没有", "entities": ["上海"]}\n', encoding="utf-8")
+    assert detect_format(path) == "core"
+    corpus = read_corpus(path, lenient=True)
+    ex = corpus.examples[0]
+    assert [ex.mention(s) for s in ex.spans] == ["北京大学", "北京", "北京"]
+    assert corpus.skipped[0].line == 2 and "does not occur" in corpus.skipped[0].message
+    scores = mention_scores([ex, ex], [ex.spans, ex.spans[:1]])
+    assert scores["sentence_accuracy"] == 0.5 and scores["recall"] == 3 / 4
+    write_corpus(corpus.examples, tmp_path / "out.jsonl", "core")
+    assert json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))["entities"] == ["北京大学", "北京"]

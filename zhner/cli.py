@@ -86,9 +86,19 @@ def cmd_evaluate(args):
     else:
         from .model import load
         pred = load(args.model).predict([ex.text for ex in gold], batch_size=args.batch_size)
-    from .metrics import evaluate
+    from .metrics import evaluate, mention_scores
     report = evaluate(gold, pred)
-    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) if args.json else report.table())
+    result = report.to_dict()
+    if args.mentions:
+        result["mentions"] = mention_scores(gold, pred)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return
+    print(report.table())
+    if args.mentions:
+        m = result["mentions"]
+        print(f"entity strings: sentence exact-set accuracy {100 * m['sentence_accuracy']:.2f}  "
+              f"P {100 * m['precision']:.2f}  R {100 * m['recall']:.2f}  F1 {100 * m['f1']:.2f}")
 
 
 def cmd_train(args, overrides):
@@ -201,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--model", help="model directory to run on the gold texts")
     p.add_argument("--pred-format", default="auto", choices=("auto",) + FORMATS)
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--mentions", action="store_true",
+                   help="also score entity strings per sentence (core-entity metrics: exact-set accuracy, F1)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 

@@ -26,6 +26,7 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
+    level: str = "char"            # char | word (tokens are the segmenter's words; spans map back to chars)
     encoder: str = "bilstm"        # bilstm | idcnn | transformer
     head: str = "crf"              # softmax | crf | globalpointer | efficient_globalpointer | cascade
     scheme: str = "BIOES"          # tagging heads only
@@ -129,7 +130,7 @@ def apply(cfg: Config, values: dict, source: str, parse: bool = False) -> Config
 
 def validate(cfg: Config) -> Config:
     m = cfg.model
-    choices = {"encoder": ("bilstm", "idcnn", "transformer"), "segmenter": ("jieba", "lac"),
+    choices = {"encoder": ("bilstm", "idcnn", "transformer"), "segmenter": ("jieba", "lac"), "level": ("char", "word"),
                "head": ("softmax", "crf", "globalpointer", "efficient_globalpointer", "cascade"),
                "scheme": ("BIO", "BIOES"), "cascade_tagger": ("crf", "softmax"), "cascade_repr": ("start_end", "end")}
     for key, allowed in choices.items():
@@ -139,6 +140,9 @@ def validate(cfg: Config) -> Config:
         raise ConfigError("model.encoder = 'transformer' needs model.transformer = a local checkpoint directory")
     if not 0 < cfg.data.dev_fraction < 1:
         raise ConfigError("data.dev_fraction must be between 0 and 1")
+    if m.level == "word" and (m.encoder == "transformer" or m.bigram_dim or m.word_dim or m.lexicon_dim):
+        raise ConfigError("model.level = 'word' works with the bilstm and idcnn encoders and word embeddings only "
+                          "(set bigram_dim, word_dim and lexicon_dim to 0; char_dim is the word embedding size)")
     if m.o_weight <= 0 or m.pos_weight <= 0:
         raise ConfigError("model.o_weight and model.pos_weight must be > 0")
     if m.max_length < 16:

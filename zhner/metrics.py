@@ -75,3 +75,16 @@ def evaluate(gold, pred) -> Report:
                 score = per_type.setdefault(label, Score())
                 setattr(score, bucket, getattr(score, bucket) + 1)
     return Report(micro, per_type)
+
+
+def mention_scores(gold, pred) -> dict:
+    """Core-entity competition metrics on entity strings: per-sentence exact set match accuracy, and
+    micro P/R/F1 over the (sentence, string) pairs. `gold`, `pred`: Examples (or (text, spans) pairs)."""
+    exact, score = 0, Score()
+    for g, p in zip(gold, pred):
+        text = g.text
+        gs = {text[s.start:s.end] for s in g.spans}
+        ps = {text[s.start:s.end] for s in getattr(p, "spans", p)}
+        exact += gs == ps
+        score.tp, score.pred, score.gold = score.tp + len(gs & ps), score.pred + len(ps), score.gold + len(gs)
+    return {"sentence_accuracy": exact / max(1, len(gold)), **score.to_dict()}

@@ -57,10 +57,13 @@ class NERModel(nn.Module):
     def make_batch(self, texts, spans=None) -> dict:
         """Tensors for texts of ≤ max_length characters; with `spans`, also the targets of the head."""
         device = next(self.parameters()).device
-        batch = {k: v.to(device) for k, v in self.featurizer.tensors(texts).items()}
-        batch["texts"] = list(texts)
+        f = self.featurizer
+        units = [f.units(t) for t in texts] if f.word_level else None
+        batch = {k: v.to(device) for k, v in f.tensors(texts, units).items()}
+        batch["texts"], batch["units"] = list(texts), units
         if spans is not None:
-            lengths = [len(x) for x in texts]
+            lengths = batch["mask"].sum(1).tolist()
+            spans = spans if units is None else [f.to_units(u, ss) for u, ss in zip(units, spans)]
             batch.update({k: v.to(device) for k, v in self.head.targets(lengths, spans).items()})
         return batch
 
@@ -69,7 +72,9 @@ class NERModel(nn.Module):
 
     @torch.inference_mode()
     def decode(self, batch):
-        return self.head.decode(self.encoder(batch), batch)
+        spans = self.head.decode(self.encoder(batch), batch)
+        units = batch["units"] or [None] * len(spans)
+        return [self.featurizer.to_chars(u, ss) for u, ss in zip(units, spans)]
 
     def predict(self, texts, batch_size: int = 32) -> list[list[Span]]:
         """Spans (with scores) for each text; long texts are split into overlapping windows and merged."""

@@ -149,6 +149,10 @@ def train(cfg: Config) -> Result:
     if not labels:
         raise ValueError(f"{cfg.data.train}: no entities in the training data")
     featurizer = Featurizer.build(m, (ex.text for ex in pieces))
+    if featurizer.word_level:
+        bad, total = featurizer.misaligned(pieces)
+        say(f"word level: {bad} of {total} gold entities do not start and end on word boundaries and are "
+            "left out of training")
     model = NERModel(m, labels, featurizer)
     if m.encoder != "transformer":
         featurizer.init_embeddings(model.encoder.embed, (ex.text for ex in pieces))

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..spans import DataError, Example
-from . import cluener, cmeee, conll, ecommerce, jsonl, text
+from . import cluener, cmeee, conll, core, ecommerce, jsonl, text
 
 READERS = {"jsonl": jsonl.read, "cluener": cluener.read, "cmeee": cmeee.read, "conll": conll.read,
-           "ecommerce": ecommerce.read, "text": text.read}
+           "ecommerce": ecommerce.read, "core": core.read, "text": text.read}
 FORMATS = tuple(READERS)
-WRITE_FORMATS = ("jsonl", "bio", "bioes", "cluener", "cmeee", "ecommerce", "text")
+WRITE_FORMATS = ("jsonl", "bio", "bioes", "cluener", "cmeee", "ecommerce", "core", "text")
 
 
 class CorpusError(DataError):
@@ -75,6 +75,8 @@ def detect_format(path) -> str:
             obj = {}
         if isinstance(obj, dict) and "label" in obj and "spans" not in obj:
             return "cluener"
+        if isinstance(obj, dict) and isinstance(obj.get("entities"), list) and "spans" not in obj:
+            return "core"
         return "jsonl"
     parts = first.split()
     if len(parts) == 2 and len(parts[0]) <= 2 and (parts[1] == "O" or parts[1][:2] in
@@ -145,6 +147,7 @@ def write_corpus(examples, path, format: str = "jsonl"):
     if format == "ecommerce":
         return ecommerce.write_dir(examples, path)
     writers = {"jsonl": jsonl.write, "cluener": cluener.write, "cmeee": cmeee.write, "text": text.write,
+               "core": core.write,
                "bio": lambda ex, f: conll.write(ex, f, "BIO"), "bioes": lambda ex, f: conll.write(ex, f, "BIOES")}
     if format not in writers:
         raise ValueError(f"unknown output format {format!r}; choose from {', '.join(WRITE_FORMATS)}")

@@ -1,5 +1,9 @@
 """Featurizer: texts -> the input tensors of a model, and the vocabularies behind them.
 
+A model works on units: characters, or with `level = "word"` the segmenter's words (the `chars` table then
+holds word ids; spans are mapped to unit indices and back to character offsets). Training and prediction
+segment the same way; a gold entity that does not start and end on word boundaries cannot be a target and is
+left out of training (`misaligned` counts them, and training reports the count).
 Per character i of a text: its id (`chars`), the id of the bigram c_i c_{i+1} (`bigrams`), the id of the
 segmenter's word that contains it (`words`, word-level features), and the lexicon words of its
 SoftLexicon B/M/E/S sets with pooling weights 4·z(w)/Z (`lex_ids`, `lex_weights`: B × T × 4 × K).
@@ -29,13 +33,21 @@ class Featurizer:
                  lexicon: Lexicon | None = None, lexicon_words: Vocab | None = None):
         self.cfg, self.chars, self.bigrams, self.words = cfg, chars, bigram_vocab, words
         self.lexicon, self.lexicon_words = lexicon, lexicon_words
-        self.segmenter = Segmenter(cfg.segmenter, cfg.user_dict or None) if words is not None else None
+        self.word_level = cfg.level == "word"
+        self.segmenter = Segmenter(cfg.segmenter, cfg.user_dict or None) \
+            if words is not None or self.word_level else None
 
     # -- building from training texts -------------------------------------------------------------------
     @classmethod
     def build(cls, cfg, texts) -> "Featurizer":
         """Vocabularies from the training texts, extended with the tokens of any pretrained vectors."""
         texts = list(texts)
+        if cfg.level == "word":
+            seg = Segmenter(cfg.segmenter, cfg.user_dict or None)
+            words = Vocab.build(([t[s:e].lower() for s, e in seg.cut(t)] for t in texts), cfg.min_freq, cfg.max_words)
+            if cfg.word_vectors:
+                words = extend_vocab(words, load_vectors(cfg.word_vectors), cfg.max_words)
+            return cls(cfg, words)
         chars = Vocab.build(([normalize(c) for c in t] for t in texts), cfg.min_freq)
         if cfg.char_vectors:
             chars = extend_vocab(chars, load_vectors(cfg.char_vectors))
@@ -60,12 +72,16 @@ class Featurizer:
     def init_embeddings(self, embed, texts) -> None:
         """Copy pretrained vectors into `embed`'s tables and report their coverage of the training text."""
         cfg, texts = self.cfg, list(texts)
-        jobs = [(cfg.char_vectors, embed.chars, self.chars, lambda t: [normalize(c) for c in t]),
-                (cfg.bigram_vectors, embed.bigrams, self.bigrams, bigrams),
-                (cfg.word_vectors, embed.words, self.words,
-                 lambda t: [t[s:e].lower() for s, e in self.segmenter.cut(t)]),
-                (cfg.word_vectors, embed.lexicon, self.lexicon_words,
-                 lambda t: [w for sets in self.lexicon.match(t) for ws in sets for w, _ in ws])]
+        if self.word_level:
+            jobs = [(cfg.word_vectors, embed.chars, self.chars,
+                     lambda t: [t[s:e].lower() for s, e in self.segmenter.cut(t)])]
+        else:
+            jobs = [(cfg.char_vectors, embed.chars, self.chars, lambda t: [normalize(c) for c in t]),
+                    (cfg.bigram_vectors, embed.bigrams, self.bigrams, bigrams),
+                    (cfg.word_vectors, embed.words, self.words,
+                     lambda t: [t[s:e].lower() for s, e in self.segmenter.cut(t)]),
+                    (cfg.word_vectors, embed.lexicon, self.lexicon_words,
+                     lambda t: [w for sets in self.lexicon.match(t) for ws in sets for w, _ in ws])]
         for path, table, vocab, tokenize in jobs:
             if path and table is not None:
                 counts = Counter(tok for t in texts for tok in tokenize(t))
@@ -73,8 +89,46 @@ class Featurizer:
                 _say(f"vectors {path}: cover {100 * cov['types']:.1f}% of {len(vocab) - 2} vocabulary entries, "
                      f"{100 * cov['occurrences']:.1f}% of training occurrences")
 
+    # -- units ----------------------------------------------------------------------------------------
+    def units(self, text: str) -> list[tuple[int, int]] | None:
+        """Word (start, end) offsets in word mode; None for characters."""
+        return self.segmenter.cut(text) if self.word_level else None
+
+    def misaligned(self, examples) -> tuple[int, int]:
+        """(gold spans whose ends are not word boundaries, all gold spans)."""
+        bad = total = 0
+        for ex in examples:
+            bounds = {p for s, e in self.units(ex.text) for p in (s, e)}
+            total += len(ex.spans)
+            bad += sum(s.start not in bounds or s.end not in bounds for s in ex.spans)
+        return bad, total
+
+    @staticmethod
+    def to_units(units, spans):
+        """Character spans -> unit spans; spans that do not align with unit boundaries are left out."""
+        if units is None:
+            return spans
+        start = {s: i for i, (s, _) in enumerate(units)}
+        end = {e: i + 1 for i, (_, e) in enumerate(units)}
+        return [type(s)(start[s.start], end[s.end], s.label, s.score) for s in spans
+                if s.start in start and s.end in end]
+
+    @staticmethod
+    def to_chars(units, spans):
+        if units is None:
+            return spans
+        return [type(s)(units[s.start][0], units[s.end - 1][1], s.label, s.score) for s in spans]
+
     # -- tensors --------------------------------------------------------------------------------------
-    def tensors(self, texts) -> dict:
+    def tensors(self, texts, units=None) -> dict:
+        if units is not None:
+            t = max([len(u) for u in units] + [1])
+            lengths = torch.tensor([len(u) for u in units])
+            ids = torch.zeros(len(texts), t, dtype=torch.long)
+            for b, (text, us) in enumerate(zip(texts, units)):
+                if us:
+                    ids[b, :len(us)] = torch.tensor(self.chars.ids(text[s:e].lower() for s, e in us))
+            return {"mask": torch.arange(t)[None] < lengths[:, None], "chars": ids}
         t = max(1, max(map(len, texts), default=1))
         lengths = torch.tensor([len(x) for x in texts])
         out = {"mask": torch.arange(t)[None] < lengths[:, None]}
