@@ -125,3 +125,32 @@ def test_wol_globalpointer_pos_weight():
     pos = math.log(1 + math.exp(1.0))
     neg = math.log(1 + math.exp(2.0) + math.exp(0.5))
     assert math.isclose(multilabel_crossentropy(s, gold, valid, 3.0).item(), 3 * pos + neg, rel_tol=1e-6)
+
+
+def test_sentence_vectors_by_hand():
+    import numpy as np
+    from gensim.models import KeyedVectors
+    from zhner.features.sentences import closest, sentence_vectors
+    kv = KeyedVectors(vector_size=2)
+    kv.add_vectors(["a", "b", "c"], np.array([[1, 0], [0, 1], [1, 1]], dtype=np.float32))
+    texts = ["aab", "bc", "x"]                      # char tokens: a×2, b×2, c×1 (x has no vector)
+    mean = sentence_vectors(texts, kv, "mean", kind="char")
+    assert np.allclose(mean, [[2 / 3, 1 / 3], [0.5, 1.0], [0, 0]])
+    tfidf = sentence_vectors(texts, kv, "tfidf", kind="char")   # df: a 1, b 2, c 1 over N = 3
+    la, lb = np.log(3), np.log(1.5)
+    assert np.allclose(tfidf[0], [2 * la / 3, lb / 3]) and np.allclose(tfidf[1], [la / 2, (lb + la) / 2])
+    w = {t: 1e-3 / (1e-3 + n / 5) for t, n in {"a": 2, "b": 2, "c": 1}.items()}
+    raw = np.array([[2 * w["a"] / 3, w["b"] / 3], [w["c"] / 2, (w["b"] + w["c"]) / 2], [0, 0]])
+    u = np.linalg.svd(raw, full_matrices=False)[2][0]
+    assert np.allclose(sentence_vectors(texts, kv, "sif", kind="char"), raw - np.outer(raw @ u, u), atol=1e-6)
+    assert closest(mean, mean[:1], 1) == [0] and 2 not in closest(mean, mean[:2], 2)
+
+
+def test_sentences_cli(tmp_path, vectors):
+    import numpy as np
+    corpus = tmp_path / "c.jsonl"
+    write_corpus(tiny_corpus(30), corpus)
+    res = subprocess.run([sys.executable, "-m", "zhner", "vectors", "sentences", str(corpus), "--vectors",
+                          str(vectors / "word.txt"), "-o", str(tmp_path / "s.npy")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert np.load(tmp_path / "s.npy", allow_pickle=False).shape == (30, 8)

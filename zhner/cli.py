@@ -163,6 +163,17 @@ def cmd_self_train(args, overrides):
     texts = read_texts(path, column or None, args.lenient)
     if args.max_unlabelled:
         texts = texts[:args.max_unlabelled]
+    if args.select_closest:
+        from .corpora import read_corpus
+        from .features.sentences import closest, sentence_vectors
+        from .features.vectors import load_vectors
+        if not args.vectors:
+            raise ValueError("--select-closest needs --vectors (word vectors for the sentence vectors)")
+        kv = load_vectors(args.vectors)
+        gold = [ex.text for ex in read_corpus(cfg.data.train, cfg.data.format, cfg.data.lenient)]
+        vecs = sentence_vectors(gold + texts, kv, "sif")
+        texts = [texts[i] for i in closest(vecs[len(gold):], vecs[:len(gold)], args.select_closest)]
+        print(f"selected the {len(texts)} unlabelled texts closest (SIF, cosine) to the labelled set", file=sys.stderr)
     rows = self_train(cfg, texts, args.rounds, args.threshold)
     best = max(rows, key=lambda r: r["dev_f1"])
     print(f"{'round':>5}  {'dev P':>6}  {'dev R':>6}  {'dev F1':>6}  {'pseudo texts':>12}  {'agreed':>7}")
@@ -170,6 +181,18 @@ def cmd_self_train(args, overrides):
         print(f"{r['round']:>5}  {100 * r['dev_precision']:6.2f}  {100 * r['dev_recall']:6.2f}  "
               f"{100 * r['dev_f1']:6.2f}  {r['pseudo_texts_used']:>12}  {r['agreed_texts']:>7}")
     print(f"best: round {best['round']}, model in {cfg.train.output}/round{best['round']}/model")
+
+
+def cmd_vectors_sentences(args):
+    import numpy as np
+    from .corpora import read_texts
+    from .features.sentences import sentence_vectors
+    from .features.vectors import load_vectors
+    path, _, column = args.input.partition("::")
+    texts = read_texts(path, column or None, args.lenient)
+    vecs = sentence_vectors(texts, load_vectors(args.vectors), args.method, args.kind)
+    np.save(args.output, vecs, allow_pickle=False)
+    print(f"wrote {vecs.shape[0]} × {vecs.shape[1]} {args.method} sentence vectors to {args.output}", file=sys.stderr)
 
 
 def cmd_vectors_train(args):
@@ -226,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=3, help="rounds after the supervised round 0")
     p.add_argument("--threshold", type=float, default=0.0, help="keep pseudo-labels only if every score ≥ this")
     p.add_argument("--max-unlabelled", type=int, default=0, help="use only the first N unlabelled texts")
+    p.add_argument("--select-closest", type=int, default=0,
+                   help="use the N unlabelled texts whose SIF sentence vectors are closest to the labelled set")
+    p.add_argument("--vectors", help="word vectors for --select-closest")
     p.set_defaults(func=cmd_self_train)
 
     p = sub.add_parser("predict", help="tag texts with a model (default: the bundled MSRA model)")
@@ -254,6 +280,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user-dict", help="jieba user dictionary for --kind word")
     p.set_defaults(func=cmd_vectors_train)
     p.add_argument("--lenient", action="store_true", help="skip unreadable lines instead of failing")
+    p = vsub.add_parser("sentences", help="sentence vectors (mean, TF-IDF mean, SIF) as a .npy matrix")
+    p.add_argument("input", help="texts (any corpus; FILE::COLUMN for CSV/TSV)")
+    p.add_argument("--vectors", required=True, help="word2vec file of word (or char) vectors")
+    p.add_argument("--kind", choices=("word", "char"), default="word")
+    p.add_argument("--method", choices=("mean", "tfidf", "sif"), default="sif")
+    p.add_argument("-o", "--output", required=True, help=".npy file, one row per text")
+    p.add_argument("--lenient", action="store_true", help="skip unreadable lines instead of failing")
+    p.set_defaults(func=cmd_vectors_sentences)
 
     for name, p in sub.choices.items():
         if name == "vectors":
