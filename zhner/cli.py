@@ -183,6 +183,17 @@ def cmd_self_train(args, overrides):
     print(f"best: round {best['round']}, model in {cfg.train.output}/round{best['round']}/model")
 
 
+def cmd_serve(args):
+    import os
+
+    import uvicorn
+    os.environ["ZHNER_MODEL"] = args.model or ""
+    for key in ("max_chars", "max_texts", "max_body_bytes", "max_queue", "max_wait_ms", "batch_size"):
+        os.environ[f"ZHNER_{key.upper()}"] = str(getattr(args, key))
+    uvicorn.run("zhner.serve:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level="warning")
+
+
 def cmd_vectors_sentences(args):
     import numpy as np
     from .corpora import read_texts
@@ -264,6 +275,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output format (default: pretty for texts, jsonl for --input)")
     p.add_argument("--batch-size", type=int, default=64)
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("serve", help="REST server (FastAPI): POST /predict, GET /health, GET /model, /docs")
+    p.add_argument("--model", help="model directory (default: bundled model)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="processes, each with its own copy of the model")
+    p.add_argument("--max-chars", type=int, default=100_000, help="characters per text (422 above)")
+    p.add_argument("--max-texts", type=int, default=256, help="texts per request (422 above)")
+    p.add_argument("--max-body-bytes", type=int, default=2_000_000, help="request body size (413 above)")
+    p.add_argument("--max-queue", type=int, default=4096, help="texts waiting to be tagged (503 above)")
+    p.add_argument("--max-wait-ms", type=float, default=5.0, help="how long a text waits to fill a batch")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("vectors", help="static char / bigram / word vectors")
     vsub = p.add_subparsers(dest="vectors_command", required=True)

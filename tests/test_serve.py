@@ -1,0 +1,83 @@
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fastapi.testclient import TestClient
+
+from helpers import tiny_corpus
+from zhner import write_corpus
+from zhner.config import load_config
+from zhner.model import load
+from zhner.serve import Limits, create_app
+from zhner.training import train
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("serve")
+    write_corpus(tiny_corpus(), folder / "train.jsonl")
+    result = train(load_config(None, {"data.train": str(folder / "train.jsonl"), "model.head": "globalpointer",
+                                      "model.hidden": "32", "train.epochs": "12", "train.lr": "1e-2",
+                                      "train.threads": "1", "train.patience": "0", "train.output": str(folder)}))
+    return load(result.model_dir)
+
+
+@pytest.fixture
+def client(model):
+    with TestClient(create_app(model, Limits(max_chars=200, max_texts=5, max_body_bytes=4000))) as c:
+        yield c
+
+
+def test_predict_one_and_many(client, model):
+    texts = [ex.text for ex in tiny_corpus(4, seed=9)]
+    one = client.post("/predict", json={"text": texts[0]})
+    assert one.status_code == 200
+    spans = one.json()["results"][0]["spans"]
+    assert {s["text"] for s in spans} >= {texts[0][2:4]} and all("score" in s for s in spans)
+    many = client.post("/predict", json={"texts": texts + [""]}).json()["results"]
+    expected = model.predict(texts + [""])
+    assert [[(s["start"], s["end"], s["label"]) for s in r["spans"]] for r in many] == \
+        [[(s.start, s.end, s.label) for s in p] for p in expected]
+
+
+def test_health_model_and_docs(client):
+    assert client.get("/health").json()["status"] == "ok"
+    info = client.get("/model").json()
+    assert set(info["labels"]) == {"GPE", "LOC", "PER"} and info["config"]["head"] == "globalpointer"
+    assert "/predict" in client.get("/openapi.json").json()["paths"]
+
+
+@pytest.mark.parametrize("body,status,where", [
+    ({"text": 5}, 422, "text"),
+    ({"text": "a", "texts": ["b"]}, 422, "exactly one"),
+    ({}, 422, "exactly one"),
+    ({"texts": ["a"] * 6}, 422, "at most 5"),
+    ({"texts": ["a", "长" * 201]}, 422, "at most 200"),
+    ({"text": "长" * 2000}, 413, "larger than"),
+])
+def test_limits_give_clear_json_errors(client, body, status, where):
+    res = client.post("/predict", json=body)
+    assert res.status_code == status and where in json.dumps(res.json(), ensure_ascii=False)
+
+
+def test_bad_json_and_streamed_body(client):
+    res = client.post("/predict", content=b'{"text": ', headers={"content-type": "application/json"})
+    assert res.status_code == 422
+    chunks = (b'{"text": "' + b"a" * 1000 + b'"' for _ in range(5))
+    res = client.post("/predict", content=chunks, headers={"content-type": "application/json"})
+    assert res.status_code == 413
+
+
+def test_overload_answers_503(model):
+    with TestClient(create_app(model, Limits(max_queue=1))) as c:
+        res = c.post("/predict", json={"texts": ["昨天", "今天"]})
+        assert res.status_code == 503 and "retry" in res.json()["detail"][0]["msg"]
+
+
+def test_concurrent_requests_are_batched_and_answered(client, model):
+    texts = [ex.text for ex in tiny_corpus(40, seed=4)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda t: client.post("/predict", json={"text": t}), texts))
+    assert all(a.status_code == 200 for a in answers)
+    got = [[(s["start"], s["end"], s["label"]) for s in a.json()["results"][0]["spans"]] for a in answers]
+    assert got == [[(s.start, s.end, s.label) for s in p] for p in model.predict(texts)]

@@ -1,0 +1,184 @@
+"""REST server on FastAPI: `POST /predict`, `GET /health`, `GET /model`, OpenAPI docs at `/docs`.
+
+Requests are micro-batched: texts from concurrent requests wait at most `max_wait_ms` to be tagged
+together in one `model.predict` call (run in a worker thread, so the event loop stays responsive).
+Limits answer with JSON errors, never a 500: body larger than `max_body_bytes` → 413; a text longer than
+`max_chars` or more than `max_texts` texts → 422; more than `max_queue` texts waiting → 503.
+Long texts are windowed by the model, not truncated.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, model_validator
+
+from . import __version__
+
+
+@dataclass
+class Limits:
+    max_chars: int = 100_000
+    max_texts: int = 256
+    max_body_bytes: int = 2_000_000
+    max_queue: int = 4096
+    max_wait_ms: float = 5.0
+    batch_size: int = 64
+
+
+class PredictRequest(BaseModel):
+    text: str | None = Field(None, description="one text")
+    texts: list[str] | None = Field(None, description="several texts")
+
+    @model_validator(mode="after")
+    def one_of(self):
+        if (self.text is None) == (self.texts is None):
+            raise ValueError('give exactly one of "text" or "texts"')
+        return self
+
+
+class Overloaded(Exception):
+    pass
+
+
+class Batcher:
+    """Collects texts from concurrent requests into batches for one predict call at a time."""
+
+    def __init__(self, model, limits: Limits):
+        self.model, self.limits = model, limits
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.waiting = 0
+
+    async def submit(self, texts: list[str]):
+        if self.waiting + len(texts) > self.limits.max_queue:
+            raise Overloaded()
+        self.waiting += len(texts)
+        future = asyncio.get_running_loop().create_future()
+        await self.queue.put((texts, future))
+        return await future
+
+    async def run(self):
+        loop = asyncio.get_running_loop()
+        while True:
+            items = [await self.queue.get()]
+            count = len(items[0][0])
+            deadline = loop.time() + self.limits.max_wait_ms / 1000
+            while count < self.limits.batch_size:
+                timeout = deadline - loop.time()
+                if timeout <= 0:
+                    break
+                try:
+                    items.append(await asyncio.wait_for(self.queue.get(), timeout))
+                except asyncio.TimeoutError:
+                    break
+                count += len(items[-1][0])
+            texts = [t for batch, _ in items for t in batch]
+            try:
+                spans = await asyncio.to_thread(self.model.predict, texts, self.limits.batch_size)
+            except Exception as e:                           # a model failure fails these requests only
+                for _, future in items:
+                    if not future.done():
+                        future.set_exception(e)
+                spans = None
+            finally:
+                self.waiting -= len(texts)
+            if spans is not None:
+                pos = 0
+                for batch, future in items:
+                    if not future.done():
+                        future.set_result(spans[pos:pos + len(batch)])
+                    pos += len(batch)
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over `max_bytes` (declared or streamed) gets 413 before any parsing.
+    The body is read here, at most `max_bytes` of it, and replayed to the app."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        too_big = _error(413, ["body"], f"body larger than {self.max_bytes} bytes")
+        if not declared.isdigit() or int(declared) > self.max_bytes:
+            return await too_big(scope, receive, send)
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                return await too_big(scope, receive, send)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _error(status: int, loc: list, msg: str) -> JSONResponse:
+    return JSONResponse({"detail": [{"loc": loc, "msg": msg}]}, status_code=status)
+
+
+def create_app(model=None, limits: Limits | None = None) -> FastAPI:
+    """An app serving `model` (a loaded NERModel, a model directory, or None for the bundled model)."""
+    from .model import NERModel, load
+    limits = limits or Limits()
+    model = model if isinstance(model, NERModel) else load(model)
+    batcher = Batcher(model, limits)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        task = asyncio.create_task(batcher.run())
+        yield
+        task.cancel()
+
+    app = FastAPI(title="zhner", version=__version__, lifespan=lifespan,
+                  description="Chinese named-entity recognition. Spans use character offsets, end exclusive.")
+
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+
+    @app.get("/health")
+    async def health():
+        return {"status": "ok", "waiting": batcher.waiting}
+
+    @app.get("/model")
+    async def model_info():
+        return {"labels": model.labels, "config": asdict(model.cfg), "version": __version__}
+
+    @app.post("/predict")
+    async def predict(body: PredictRequest):
+        texts = [body.text] if body.text is not None else body.texts
+        if len(texts) > limits.max_texts:
+            return _error(422, ["body", "texts"], f"{len(texts)} texts; at most {limits.max_texts} per request")
+        for i, text in enumerate(texts):
+            if len(text) > limits.max_chars:
+                loc = ["body", "text"] if body.text is not None else ["body", "texts", i]
+                return _error(422, loc, f"text of {len(text)} characters; at most {limits.max_chars}")
+        try:
+            spans = await batcher.submit(texts)
+        except Overloaded:
+            return _error(503, ["server"], "too many texts waiting; retry later")
+        return {"results": [{"text": t, "spans": [s.to_dict(t) for s in ss]} for t, ss in zip(texts, spans)]}
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` with several workers: model and limits from ZHNER_* variables."""
+    limits = Limits(**{k: type(v)(os.environ[f"ZHNER_{k.upper()}"]) for k, v in asdict(Limits()).items()
+                       if f"ZHNER_{k.upper()}" in os.environ})
+    return create_app(os.environ.get("ZHNER_MODEL") or None, limits)
