@@ -81,3 +81,10 @@ def test_concurrent_requests_are_batched_and_answered(client, model):
     assert all(a.status_code == 200 for a in answers)
     got = [[(s["start"], s["end"], s["label"]) for s in a.json()["results"][0]["spans"]] for a in answers]
     assert got == [[(s.start, s.end, s.label) for s in p] for p in model.predict(texts)]
+
+
+def test_viewer_page_and_render(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "<textarea" in page.text and "fetch('render'" in page.text
+    html = client.post("/render", json={"text": "昨天张伟去了北京市，张伟很开心。"}).json()["html"]
+    assert 'data-label="PER"' in html and 'data-label="GPE"' in html and 'data-label="LOC"' in html

@@ -142,6 +142,11 @@ def cmd_predict(args):
         texts = args.texts
     fmt = args.format or ("jsonl" if args.input else "pretty")
     examples = [Example(t, s) for t, s in zip(texts, model.predict(texts, batch_size=args.batch_size))]
+    if args.html:
+        from .viz import report
+        with open(args.html, "w", encoding="utf-8") as f:
+            f.write(report(examples, model.labels))
+        print(f"wrote an HTML report of {len(examples)} texts to {args.html}", file=sys.stderr)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             _write_predictions(examples, f, fmt)
@@ -274,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("jsonl", "conll", "pretty"),
                    help="output format (default: pretty for texts, jsonl for --input)")
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--html", help="also write an HTML report with the entities highlighted")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("serve", help="REST server (FastAPI): POST /predict, GET /health, GET /model, /docs")

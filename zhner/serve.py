@@ -1,4 +1,5 @@
-"""REST server on FastAPI: `POST /predict`, `GET /health`, `GET /model`, OpenAPI docs at `/docs`.
+"""REST server on FastAPI: `POST /predict`, `GET /health`, `GET /model`, OpenAPI docs at `/docs`, and the
+entity viewer: `GET /` (a page to type text into) backed by `POST /render` (entities as HTML).
 
 Requests are micro-batched: texts from concurrent requests wait at most `max_wait_ms` to be tagged
 together in one `model.predict` call (run in a worker thread, so the event loop stays responsive).
@@ -14,10 +15,12 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
 from . import __version__
+from .spans import Example
+from .viz import render_docs, viewer
 
 
 @dataclass
@@ -159,8 +162,8 @@ def create_app(model=None, limits: Limits | None = None) -> FastAPI:
     async def model_info():
         return {"labels": model.labels, "config": asdict(model.cfg), "version": __version__}
 
-    @app.post("/predict")
-    async def predict(body: PredictRequest):
+    async def tag(body: PredictRequest):
+        """(texts, spans) or an error response."""
         texts = [body.text] if body.text is not None else body.texts
         if len(texts) > limits.max_texts:
             return _error(422, ["body", "texts"], f"{len(texts)} texts; at most {limits.max_texts} per request")
@@ -169,10 +172,29 @@ def create_app(model=None, limits: Limits | None = None) -> FastAPI:
                 loc = ["body", "text"] if body.text is not None else ["body", "texts", i]
                 return _error(422, loc, f"text of {len(text)} characters; at most {limits.max_chars}")
         try:
-            spans = await batcher.submit(texts)
+            return texts, await batcher.submit(texts)
         except Overloaded:
             return _error(503, ["server"], "too many texts waiting; retry later")
-        return {"results": [{"text": t, "spans": [s.to_dict(t) for s in ss]} for t, ss in zip(texts, spans)]}
+
+    @app.post("/predict")
+    async def predict(body: PredictRequest):
+        """Entities of one text (`text`) or several (`texts`): character offsets, end exclusive."""
+        result = await tag(body)
+        if isinstance(result, JSONResponse):
+            return result
+        return {"results": [{"text": t, "spans": [s.to_dict(t) for s in ss]} for t, ss in zip(*result)]}
+
+    @app.post("/render")
+    async def render(body: PredictRequest):
+        """The same entities as HTML: nested, colour-coded <mark> elements."""
+        result = await tag(body)
+        if isinstance(result, JSONResponse):
+            return result
+        return {"html": render_docs(Example(t, ss) for t, ss in zip(*result))}
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index():
+        return viewer(model.labels)
 
     return app
 
