@@ -188,6 +188,13 @@ def cmd_self_train(args, overrides):
     print(f"best: round {best['round']}, model in {cfg.train.output}/round{best['round']}/model")
 
 
+def cmd_export(args):
+    from .export import export_onnx
+    from .model import load
+    out = export_onnx(load(args.model, onnx=False), args.onnx)
+    print(f"wrote {out}/model.onnx (and the model files beside it)", file=sys.stderr)
+
+
 def cmd_serve(args):
     import os
 
@@ -281,6 +288,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--html", help="also write an HTML report with the entities highlighted")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("export", help="export a model to ONNX (zhner.load runs it with onnxruntime)")
+    p.add_argument("--model", help="model directory (default: bundled model)")
+    p.add_argument("--onnx", required=True, help="output directory")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("serve", help="REST server (FastAPI): POST /predict, GET /health, GET /model, /docs")
     p.add_argument("--model", help="model directory (default: bundled model)")

@@ -35,6 +35,7 @@ class NERModel(nn.Module):
                  pretrained: bool = True):
         super().__init__()
         self.cfg, self.labels, self.featurizer = cfg, list(labels), featurizer
+        self.onnx = None                                # an OnnxRunner when loaded from an exported model
         if cfg.encoder == "transformer":
             self.encoder = Transformer(transformer_dir or cfg.transformer, cfg.dropout, pretrained)
             if cfg.max_length > self.encoder.max_tokens - 2:
@@ -72,7 +73,10 @@ class NERModel(nn.Module):
 
     @torch.inference_mode()
     def decode(self, batch):
-        spans = self.head.decode(self.encoder(batch), batch)
+        if self.onnx is not None:
+            spans = self.head.decode_outputs(self.onnx(batch), batch)
+        else:
+            spans = self.head.decode(self.encoder(batch), batch)
         units = batch["units"] or [None] * len(spans)
         return [self.featurizer.to_chars(u, ss) for u, ss in zip(units, spans)]
 
@@ -134,8 +138,9 @@ class NERModel(nn.Module):
             raise
 
 
-def load(path=None, device: str | None = None) -> NERModel:
-    """Load a model directory; `None` loads the bundled default model."""
+def load(path=None, device: str | None = None, onnx: bool | None = None) -> NERModel:
+    """Load a model directory; `None` loads the bundled default model. A directory written by
+    `zhner export --onnx` runs its graph with onnxruntime unless `onnx=False`."""
     path = Path(path) if path else DEFAULT_MODEL
     meta_path = path / "config.json"
     if not meta_path.is_file():
@@ -152,4 +157,7 @@ def load(path=None, device: str | None = None) -> NERModel:
                      pretrained=False)
     model.load_state_dict(load_file(path / "model.safetensors"))
     model.eval()
+    if onnx or (onnx is None and (path / "model.onnx").exists()):
+        from .export import OnnxRunner
+        model.onnx = OnnxRunner(path / "model.onnx")
     return model.to(device) if device else model

@@ -2,7 +2,8 @@
 
 Contract: `targets(lengths, spans) -> dict of tensors` (the gold side of a batch, built per batch),
 `loss(H, batch) -> scalar` and `decode(H, batch) -> list[list[Span]]` (spans with scores, offsets into the
-window).
+window). Heads that can be exported split decoding into `outputs(H, batch)` (tensors, inside an ONNX graph)
+and `decode_outputs(outputs, batch)` (dynamic programming or span search, outside it).
 """
 from .cascade import Cascade
 from .crf import CRF

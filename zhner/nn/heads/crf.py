@@ -92,9 +92,15 @@ class CRF(nn.Module):
         gold = gold + steps.sum(1) + end[last]
         return (log_z - gold).sum() / mask.sum().clamp(min=1)
 
+    def outputs(self, h, batch):
+        return self.proj(h)
+
     @torch.no_grad()
     def decode(self, h, batch):
-        em, mask = self.proj(h), batch["mask"]
+        return self.decode_outputs(self.outputs(h, batch), batch)
+
+    def decode_outputs(self, em, batch):
+        mask = batch["mask"]
         start, trans, end = self.potentials()
         paths = viterbi(em, mask, start, trans, end)
         marginals = self.marginals(em, mask, start, trans, end).cpu()

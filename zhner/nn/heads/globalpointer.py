@@ -73,13 +73,18 @@ class _SpanHead(nn.Module):
             gold[b, c, i, j] = True
         return multilabel_crossentropy(scores, gold, span_mask(batch["mask"]).expand_as(scores), self.pos_weight)
 
+    def outputs(self, h, batch):
+        return self.scores(h, batch["mask"])
+
     @torch.no_grad()
     def decode(self, h, batch):
-        scores = self.scores(h, batch["mask"])
+        return self.decode_outputs(self.outputs(h, batch), batch)
+
+    def decode_outputs(self, scores, batch):
         valid = span_mask(batch["mask"]).expand_as(scores)
         hits = ((scores > self.threshold) & valid).nonzero().tolist()
         values = scores[(scores > self.threshold) & valid].sigmoid().tolist()
-        out = [[] for _ in range(h.size(0))]
+        out = [[] for _ in range(scores.size(0))]
         for (b, c, i, j), p in zip(hits, values):
             out[b].append(Span(i, j + 1, self.labels[c], p))
         return [self._flatten(spans) if self.flat else sorted(spans) for spans in out]

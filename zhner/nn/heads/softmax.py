@@ -29,9 +29,14 @@ class Softmax(nn.Module):
         weight = torch.where(tags > 0, 1.0, self.o_weight) * mask
         return (per_token * weight).sum() / mask.sum().clamp(min=1)
 
+    def outputs(self, h, batch):
+        return self.proj(h).log_softmax(-1)
+
     @torch.no_grad()
     def decode(self, h, batch):
-        logp = self.proj(h).log_softmax(-1)
+        return self.decode_outputs(self.outputs(h, batch), batch)
+
+    def decode_outputs(self, logp, batch):
         paths = viterbi(logp, batch["mask"], self.start_mask, self.trans_mask, self.end_mask)
         probs = logp.exp().cpu()
         return [self.tagset.decode(p, probs[b, torch.arange(len(p)), p].tolist() if p else None)
