@@ -133,6 +133,17 @@ def cmd_predict(args):
     from .spans import Example
     if bool(args.texts) == bool(args.input):
         raise ValueError("give either texts to tag or --input FILE")
+    if args.dask:
+        from .distributed import run
+        if not args.output:
+            raise ValueError("--dask needs --output DIR for the sharded JSONL and its manifest")
+        stats = run(args.input, args.output, args.model, args.dask, args.shard_size, args.batch_size)
+        print(f"{stats['shards']} shards ({stats['ran']} run, {stats['skipped']} already done), "
+              f"{stats['records']} records, {stats['errors']} unreadable lines; manifest in "
+              f"{args.output}/manifest.json", file=sys.stderr)
+        if stats["errors"] and not args.lenient:
+            raise SystemExit(1)
+        return
     model = load(args.model)
     skipped = []
     if args.input:
@@ -287,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output format (default: pretty for texts, jsonl for --input)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--html", help="also write an HTML report with the entities highlighted")
+    p.add_argument("--dask", help="run on Dask: local:N (a local cluster of N workers) or tcp://scheduler:8786; "
+                                  "--input is then a directory or glob and --output a directory")
+    p.add_argument("--shard-size", type=int, default=10_000, help="lines per Dask task")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("export", help="export a model to ONNX (zhner.load runs it with onnxruntime)")
