@@ -106,6 +106,8 @@ def cmd_train(args, overrides):
     from .training import train
     cfg = load_config(args.config, overrides)
     result = train(cfg)
+    if result.dev is None:                              # a torchrun rank other than 0
+        return
     print(f"best dev F1 {100 * result.dev.micro.f1:.2f} at epoch {result.best_epoch}; model saved to {result.model_dir}")
     print(result.dev.table())
 

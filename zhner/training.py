@@ -140,9 +140,20 @@ def prepare(cfg: Config):
     return pieces, dev
 
 
+def distributed() -> tuple[int, int]:
+    """(rank, world size); joins the process group when started by torchrun (gloo on CPU, nccl on GPU)."""
+    import torch.distributed as dist
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+
+
 def train(cfg: Config) -> Result:
+    """Train as `cfg` says. Under torchrun every rank trains with DistributedDataParallel on its share of the
+    batches; rank 0 alone evaluates, logs and writes files, and its early-stopping decision is broadcast."""
     t, m = cfg.train, cfg.model
-    torch.set_num_threads(t.threads or os.cpu_count() or 1)
+    rank, world = distributed()
+    torch.set_num_threads(t.threads or max(1, (os.cpu_count() or 1) // world))
     seed_everything(t.seed)
     pieces, dev = prepare(cfg)
     labels = sorted({s.label for ex in pieces for s in ex.spans})
@@ -156,27 +167,34 @@ def train(cfg: Config) -> Result:
     model = NERModel(m, labels, featurizer)
     if m.encoder != "transformer":
         featurizer.init_embeddings(model.encoder.embed, (ex.text for ex in pieces))
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"
     model.to(device)
-    say(f"train {len(pieces)} pieces, dev {len(dev)} examples, {len(labels)} labels, {len(featurizer.chars)} chars, "
-        f"{sum(p.numel() for p in model.parameters()):,} parameters, device {device}")
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+        net = DistributedDataParallel(model, find_unused_parameters=True)
+    say(f"train {len(pieces)} pieces, dev {len(dev)} examples, {len(labels)} labels, {len(featurizer.chars)} "
+        f"units, {sum(p.numel() for p in model.parameters()):,} parameters, device {device}"
+        + (f", rank {rank} of {world}" if world > 1 else ""))
     optimizer = build_optimizer(model, cfg)
-    steps_per_epoch = (len(pieces) + t.batch_size - 1) // t.batch_size
-    scheduler = linear_schedule(optimizer, steps_per_epoch * t.epochs, t.warmup)
+    steps_per_epoch = (len(pieces) + t.batch_size - 1) // t.batch_size // world
+    scheduler = linear_schedule(optimizer, max(1, steps_per_epoch) * t.epochs, t.warmup)
     out = Path(t.output)
-    out.mkdir(parents=True, exist_ok=True)
-    log_path, rows = out / "log.jsonl", []
-    log_path.write_text("")
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "log.jsonl").write_text("")
     rng = random.Random(t.seed)
-    best, best_epoch, best_report, stale, epoch_times = -1.0, 0, None, 0, []
+    rows, best, best_epoch, best_report, stale, epoch_times = [], -1.0, 0, None, 0, []
     for epoch in range(1, t.epochs + 1):
         model.train()
         start, total_loss, n_chars = time.time(), 0.0, 0
-        bar = tqdm(bucketed(pieces, t.batch_size, rng), desc=f"epoch {epoch}/{t.epochs}", unit="batch",
-                   file=sys.stderr, disable=None, leave=False)
+        batches = bucketed(pieces, t.batch_size, rng)                # the same order on every rank
+        batches = batches[rank:max(world, len(batches) // world * world):world]
+        bar = tqdm(batches, desc=f"epoch {epoch}/{t.epochs}", unit="batch", file=sys.stderr, disable=None,
+                   leave=False)
         for batch_ids in bar:
             batch = [pieces[i] for i in batch_ids]
-            loss = model(model.make_batch([ex.text for ex in batch], [ex.spans for ex in batch]))
+            loss = net(model.make_batch([ex.text for ex in batch], [ex.spans for ex in batch]))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), t.clip)
@@ -187,24 +205,37 @@ def train(cfg: Config) -> Result:
             bar.set_postfix(loss=f"{loss.item():.3f}", chars_per_s=f"{n_chars / (time.time() - start):.0f}")
         seconds = time.time() - start
         epoch_times.append(seconds)
-        report = evaluate(dev, model.predict([ex.text for ex in dev], batch_size=64))
-        row = {"epoch": epoch, "loss": total_loss / len(pieces), "dev_precision": report.micro.precision,
-               "dev_recall": report.micro.recall, "dev_f1": report.micro.f1, "seconds": round(seconds, 2),
-               "eval_seconds": round(time.time() - start - seconds, 2)}
-        rows.append(row)
-        with open(log_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(row) + "\n")
-        plot(rows, out / "curve.png")
-        improved = report.micro.f1 > best
-        if improved:
-            best, best_epoch, best_report, stale = report.micro.f1, epoch, report, 0
-            model.save(out / "model")
-        else:
-            stale += 1
-        say(f"epoch {epoch}: loss {row['loss']:.4f}  dev P {100 * report.micro.precision:.2f} "
-            f"R {100 * report.micro.recall:.2f} F1 {100 * report.micro.f1:.2f}  {seconds:.1f}s"
-            + ("  (best, saved)" if improved else ""))
-        if t.patience and stale >= t.patience:
-            say(f"stopping early: no dev F1 gain for {t.patience} epochs")
+        stop = False
+        if rank == 0:
+            report = evaluate(dev, model.predict([ex.text for ex in dev], batch_size=64))
+            row = {"epoch": epoch, "loss": total_loss / max(1, sum(len(b) for b in batches)),
+                   "dev_precision": report.micro.precision, "dev_recall": report.micro.recall,
+                   "dev_f1": report.micro.f1, "seconds": round(seconds, 2),
+                   "eval_seconds": round(time.time() - start - seconds, 2)}
+            rows.append(row)
+            with open(out / "log.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps(row) + "\n")
+            plot(rows, out / "curve.png")
+            improved = report.micro.f1 > best
+            if improved:
+                best, best_epoch, best_report, stale = report.micro.f1, epoch, report, 0
+                model.save(out / "model")
+            else:
+                stale += 1
+            say(f"epoch {epoch}: loss {row['loss']:.4f}  dev P {100 * report.micro.precision:.2f} "
+                f"R {100 * report.micro.recall:.2f} F1 {100 * report.micro.f1:.2f}  {seconds:.1f}s"
+                + ("  (best, saved)" if improved else ""))
+            stop = bool(t.patience and stale >= t.patience)
+            if stop:
+                say(f"stopping early: no dev F1 gain for {t.patience} epochs")
+        if world > 1:
+            import torch.distributed as dist
+            flag = torch.tensor([int(stop)], device=device)
+            dist.broadcast(flag, 0)
+            stop = bool(flag.item())
+        if stop:
             break
+    if world > 1:
+        checksum = sum(p.detach().double().sum().item() for p in model.parameters())
+        say(f"rank {rank}: final weights checksum {checksum:.10f}")
     return Result(out / "model", best_epoch, best_report, sum(epoch_times) / len(epoch_times))
