@@ -76,6 +76,39 @@ def gp_vs_crf(runs, ds) -> list[str]:
     return out + [""] if out else []
 
 
+def serving_tables() -> list[str]:
+    path = ROOT / "benchmarks" / "results" / "serving.jsonl"
+    rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()] if path.exists() else []
+    if not rows:
+        return []
+    out = ["## Serving and scale (issue 7)", "", "Command: `python benchmarks/serving.py` (bundled model unless "
+           "`--model`).", ""]
+    server = [r for r in rows if r["bench"] == "server"]
+    if server:
+        out += ["`zhner serve` on loopback; each client thread keeps one connection and posts one 50-character "
+                "MSRA text per request.", "",
+                "| clients | requests | errors | throughput req/s | p50 ms | p99 ms | server RSS before → after MB |",
+                "|---|---|---|---|---|---|---|"]
+        out += [f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']:.0f} | {r['p50_ms']:.1f} | "
+                f"{r['p99_ms']:.1f} | {r['rss_before_mb']:.0f} → {r['rss_mb']:.0f} |" for r in server[-3:]]
+        out.append("")
+    onnx = [r for r in rows if r["bench"] == "onnx"]
+    if onnx:
+        out += ["ONNX Runtime vs PyTorch, `predict` on all of MSRA test (3442 texts), same process:", "",
+                "| threads | PyTorch chars/s | ONNX Runtime chars/s | speed-up | identical spans |",
+                "|---|---|---|---|---|"]
+        out += [f"| {r['threads']} | {r['pytorch_chars_per_s']:,.0f} | {r['onnx_chars_per_s']:,.0f} | "
+                f"{r['speedup']:.2f}× | {r['identical_spans']} |" for r in onnx[-2:]]
+        out.append("")
+    dask = [r for r in rows if r["bench"] == "dask"]
+    if dask:
+        out += ["`zhner predict --dask local:N` on 4 copies of MSRA test (1 torch thread per worker):", "",
+                "| workers | seconds | records | chars/s |", "|---|---|---|---|"]
+        out += [f"| {r['workers']} | {r['seconds']:.1f} | {r['records']} | {r['chars_per_s']:,.0f} |" for r in dask[-2:]]
+        out.append("")
+    return out
+
+
 def main():
     rows = [json.loads(l) for l in RESULTS.read_text().splitlines() if l.strip()] if RESULTS.exists() else []
     lines = ["# Benchmarks", "", "Every number here comes from `benchmarks/results/ner.jsonl`, written by the commands "
@@ -115,6 +148,7 @@ def main():
         lines += [f"| {x['types']} | {x['tags']} | {x['ours_train_ms']:.1f} | {x['torchcrf_train_ms']:.1f} | "
                   f"{x['ours_decode_ms']:.1f} | {x['torchcrf_decode_ms']:.1f} |" for x in r["rows"]]
         lines.append("")
+    lines += serving_tables()
     extra = ROOT / "benchmarks" / "NOTES.md"
     if extra.exists():
         lines += [extra.read_text(encoding="utf-8").rstrip(), ""]
