@@ -10,12 +10,15 @@ Every repair is reported as a problem `(position, message)`; the repaired spans 
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .spans import Span
 
 SCHEMES = ("BIO", "BIOES")
 UNTYPED = "ENT"
 
 
+@lru_cache(maxsize=65536)
 def parse_tag(tag: str) -> tuple[str, str | None]:
     """`'B-PER'` -> `('B', 'PER')`, `'O'` -> `('O', None)`, `'M-X'` -> `('I', 'X')`. ValueError if malformed."""
     if tag == "O":

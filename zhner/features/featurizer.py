@@ -32,6 +32,7 @@ class Featurizer:
     def __init__(self, cfg, chars: Vocab, bigram_vocab: Vocab | None = None, words: Vocab | None = None,
                  lexicon: Lexicon | None = None, lexicon_words: Vocab | None = None):
         self.cfg, self.chars, self.bigrams, self.words = cfg, chars, bigram_vocab, words
+        self._memo: dict[str, str] = {}
         self.lexicon, self.lexicon_words = lexicon, lexicon_words
         self.word_level = cfg.level == "word"
         self.segmenter = Segmenter(cfg.segmenter, cfg.user_dict or None) \
@@ -132,9 +133,9 @@ class Featurizer:
         t = max(1, max(map(len, texts), default=1))
         lengths = torch.tensor([len(x) for x in texts])
         out = {"mask": torch.arange(t)[None] < lengths[:, None]}
-        out["chars"] = self._ids(texts, t, lambda x: self.chars.ids(normalize(c) for c in x))
+        out["chars"] = self._ids(texts, t, lambda x: self.chars.ids(self._normalized(x)))
         if self.bigrams is not None:
-            out["bigrams"] = self._ids(texts, t, lambda x: self.bigrams.ids(bigrams(x)))
+            out["bigrams"] = self._ids(texts, t, lambda x: self.bigrams.ids(bigrams(self._normalized(x))))
         if self.words is not None:
             out["words"] = self._ids(texts, t, self._word_ids)
         if self.lexicon is not None:
@@ -143,11 +144,18 @@ class Featurizer:
 
     @staticmethod
     def _ids(texts, t, fn):
-        ids = torch.zeros(len(texts), t, dtype=torch.long)
-        for b, text in enumerate(texts):
-            if text:
-                ids[b, :len(text)] = torch.tensor(fn(text), dtype=torch.long)
-        return ids
+        return torch.tensor([fn(text) + [0] * (t - len(text)) for text in texts], dtype=torch.long)
+
+    def _normalized(self, text) -> list[str]:
+        """Normalised characters, memoised per raw character (normalising is the slow part)."""
+        memo = self._memo
+        out = []
+        for c in text:
+            n = memo.get(c)
+            if n is None:
+                n = memo[c] = normalize(c)
+            out.append(n)
+        return out
 
     def _word_ids(self, text):
         ids = []

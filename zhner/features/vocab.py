@@ -23,9 +23,10 @@ def normalize(ch: str) -> str:
     return low if len(low) == 1 else ch
 
 
-def bigrams(text: str) -> list[str]:
-    """Bigram starting at each character: `c_i c_{i+1}` (the last character pairs with an end mark)."""
-    chars = [normalize(c) for c in text]
+def bigrams(text) -> list[str]:
+    """Bigram starting at each character: `c_i c_{i+1}` (the last character pairs with an end mark).
+    `text` is a string (normalised here) or a list of already normalised characters."""
+    chars = [normalize(c) for c in text] if isinstance(text, str) else text
     return [a + b for a, b in zip(chars, chars[1:] + [END])]
 
 
