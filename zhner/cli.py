@@ -113,16 +113,12 @@ def cmd_train(args, overrides):
 
 
 def _write_predictions(examples, f, fmt):
-    from .corpora import jsonl
-    from .schemes import encode
+    from .corpora import conll, jsonl
     from .training import flatten
     if fmt == "jsonl":
         jsonl.write(examples, f)
-    elif fmt == "conll":
-        for ex in examples:
-            for ch, tag in zip(ex.text, encode(len(ex.text), flatten(ex)[0].spans, "BIO")):
-                f.write(f"{ch if ch.strip() or ch == ' ' else ' '}\t{tag}\n")
-            f.write("\n")
+    elif fmt == "conll":                    # one tag per character: nested spans reduced to the outermost
+        conll.write([flatten(ex)[0] for ex in examples], f, "BIO")
     else:
         for ex in examples:
             f.write(ex.text + "\n")

@@ -46,6 +46,22 @@ def decode_text(path) -> str:
                         data.count(b"\n", 0, e.start) + 1) from None
 
 
+def json_records(path, build):
+    """For each non-blank line of a JSON-lines file: `build(obj, text, lineno)` -> Example, or the DataError
+    of that line (bad UTF-8, bad JSON, no string "text", or whatever `build` raises)."""
+    for lineno, line in iter_lines(path):
+        if isinstance(line, DataError):
+            yield line
+            continue
+        if not line.strip():
+            continue
+        try:
+            obj = parse_json_line(line, path, lineno)
+            yield build(obj, get_text(obj, path, lineno), lineno)
+        except DataError as e:
+            yield e
+
+
 def parse_json_line(line: str, path, lineno):
     try:
         obj = json.loads(line)

@@ -4,36 +4,26 @@ from __future__ import annotations
 import json
 
 from ..spans import DataError
-from .base import build_example, get_text, iter_lines, parse_json_line
+from .base import build_example, json_records
 
 
 def read(path):
-    for lineno, line in iter_lines(path):
-        if isinstance(line, DataError):
-            yield line
-            continue
-        if not line.strip():
-            continue
-        try:
-            obj = parse_json_line(line, path, lineno)
-            text = get_text(obj, path, lineno)
-            labels = obj.get("label") or {}
-            if not isinstance(labels, dict):
-                raise DataError('"label" must be an object {type: {mention: [[start, end], ...]}}', path, lineno)
-            raw = []
-            for label, mentions in labels.items():
-                if not isinstance(mentions, dict):
-                    raise DataError(f'"label.{label}" must be an object {{mention: [[start, end], ...]}}', path, lineno)
-                for mention, positions in mentions.items():
-                    if not isinstance(positions, list) or not all(
-                            isinstance(p, list) and len(p) == 2 for p in positions):
-                        raise DataError(f"positions of {mention!r} must be a list of [start, end] pairs", path, lineno)
-                    for start, end in positions:
-                        end = end + 1 if isinstance(end, int) and not isinstance(end, bool) else end
-                        raw.append((start, end, label, mention))
-            yield build_example(text, raw, path, lineno)
-        except DataError as e:
-            yield e
+    def build(obj, text, lineno):
+        labels = obj.get("label") or {}
+        if not isinstance(labels, dict):
+            raise DataError('"label" must be an object {type: {mention: [[start, end], ...]}}', path, lineno)
+        raw = []
+        for label, mentions in labels.items():
+            if not isinstance(mentions, dict):
+                raise DataError(f'"label.{label}" must be an object {{mention: [[start, end], ...]}}', path, lineno)
+            for mention, positions in mentions.items():
+                if not isinstance(positions, list) or not all(isinstance(p, list) and len(p) == 2 for p in positions):
+                    raise DataError(f"positions of {mention!r} must be a list of [start, end] pairs", path, lineno)
+                for start, end in positions:
+                    end = end + 1 if isinstance(end, int) and not isinstance(end, bool) else end
+                    raw.append((start, end, label, mention))
+        return build_example(text, raw, path, lineno)
+    return json_records(path, build)
 
 
 def write(examples, f):

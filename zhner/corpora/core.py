@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from ..spans import DataError, Example, Span
-from .base import get_text, iter_lines, parse_json_line
+from .base import json_records
 
 LABEL = "CORE"
 
@@ -34,24 +34,15 @@ def _find_all(text, s):
 
 
 def read(path):
-    for lineno, line in iter_lines(path):
-        if isinstance(line, DataError):
-            yield line
-            continue
-        if not line.strip():
-            continue
-        try:
-            obj = parse_json_line(line, path, lineno)
-            text = get_text(obj, path, lineno)
-            strings = obj.get("entities", [])
-            if not isinstance(strings, list) or not all(isinstance(s, str) and s for s in strings):
-                raise DataError('"entities" must be a list of non-empty strings', path, lineno)
-            missing = [s for s in strings if s not in text]
-            if missing:
-                raise DataError(f"entity {missing[0]!r} does not occur in the text", path, lineno)
-            yield Example(text, label_occurrences(text, strings))
-        except DataError as e:
-            yield e
+    def build(obj, text, lineno):
+        strings = obj.get("entities", [])
+        if not isinstance(strings, list) or not all(isinstance(s, str) and s for s in strings):
+            raise DataError('"entities" must be a list of non-empty strings', path, lineno)
+        missing = [s for s in strings if s not in text]
+        if missing:
+            raise DataError(f"entity {missing[0]!r} does not occur in the text", path, lineno)
+        return Example(text, label_occurrences(text, strings))
+    return json_records(path, build)
 
 
 def write(examples, f):

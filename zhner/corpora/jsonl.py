@@ -4,28 +4,19 @@ from __future__ import annotations
 import json
 
 from ..spans import DataError
-from .base import build_example, get_text, iter_lines, parse_json_line
+from .base import build_example, json_records
 
 
 def read(path):
-    for lineno, line in iter_lines(path):
-        if isinstance(line, DataError):
-            yield line
-            continue
-        if not line.strip():
-            continue
-        try:
-            obj = parse_json_line(line, path, lineno)
-            text = get_text(obj, path, lineno)
-            raw = obj.get("spans", [])
-            if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
-                raise DataError('"spans" must be a list of objects', path, lineno)
-            for s in raw:
-                if "start" not in s or "end" not in s or "label" not in s:
-                    raise DataError(f'span {s} needs "start", "end" and "label"', path, lineno)
-            yield build_example(text, [(s["start"], s["end"], s["label"], s.get("text")) for s in raw], path, lineno)
-        except DataError as e:
-            yield e
+    def build(obj, text, lineno):
+        raw = obj.get("spans", [])
+        if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
+            raise DataError('"spans" must be a list of objects', path, lineno)
+        for s in raw:
+            if "start" not in s or "end" not in s or "label" not in s:
+                raise DataError(f'span {s} needs "start", "end" and "label"', path, lineno)
+        return build_example(text, [(s["start"], s["end"], s["label"], s.get("text")) for s in raw], path, lineno)
+    return json_records(path, build)
 
 
 def write(examples, f):
