@@ -105,7 +105,7 @@ def cmd_train(args, overrides):
     from .config import load_config
     from .training import train
     cfg = load_config(args.config, overrides)
-    result = train(cfg)
+    result = train(cfg, resume=args.resume)
     if result.dev is None:                              # a torchrun rank other than 0
         return
     print(f"best dev F1 {100 * result.dev.micro.f1:.2f} at epoch {result.best_epoch}; model saved to {result.model_dir}")
@@ -273,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a model from a config file; override keys with --section.key VALUE")
     p.add_argument("--config", help="TOML recipe (see configs/)")
+    p.add_argument("--resume", action="store_true", help="continue from <output>/checkpoint after a crash or kill")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("self-train", help="train, tag unlabelled text, retrain on pseudo-labels two rounds agree on")

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,7 @@ from .config import Config
 from .corpora import read_corpus
 from .features.featurizer import Featurizer
 from .metrics import Report, evaluate
-from .model import NERModel
+from .model import NERModel, load
 from .spans import Example
 from .windows import chunk
 
@@ -140,6 +142,50 @@ def prepare(cfg: Config):
     return pieces, dev
 
 
+def save_checkpoint(out: Path, model, optimizer, scheduler, rng: random.Random, state: dict):
+    """`<out>/checkpoint/`: the model directory, the optimizer's tensors (safetensors) and everything else a
+    resumed run needs as JSON (optimizer and scheduler settings, the data-order RNG, the epoch log). Written
+    to a temporary directory and renamed, so a kill at any moment leaves the previous checkpoint whole."""
+    from safetensors.torch import save_file
+    tmp = Path(tempfile.mkdtemp(prefix=".checkpoint.", dir=out))
+    try:
+        model.save(tmp / "model")
+        opt = optimizer.state_dict()
+        tensors = {f"{i}.{k}": v.detach().cpu().contiguous() for i, st in opt["state"].items()
+                   for k, v in st.items() if torch.is_tensor(v)}
+        tensors["torch_rng"] = torch.get_rng_state()
+        save_file(tensors, tmp / "optimizer.safetensors")
+        version, internal, gauss = rng.getstate()
+        meta = {"param_groups": opt["param_groups"], "scheduler": scheduler.state_dict(),
+                "rng": [version, list(internal), gauss], **state}
+        (tmp / "trainer.json").write_text(json.dumps(meta), encoding="utf-8")
+        final, old = out / "checkpoint", out / ".checkpoint.old"
+        shutil.rmtree(old, ignore_errors=True)
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def load_checkpoint(folder: Path, optimizer, scheduler, rng: random.Random) -> dict:
+    from safetensors.torch import load_file
+    meta = json.loads((folder / "trainer.json").read_text(encoding="utf-8"))
+    tensors = load_file(folder / "optimizer.safetensors")
+    meta["torch_rng"] = tensors.pop("torch_rng")       # set by the caller once nothing else draws from it
+    state: dict = {}
+    for key, value in tensors.items():
+        index, name = key.split(".", 1)
+        state.setdefault(int(index), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": meta.pop("param_groups")})
+    scheduler.load_state_dict(meta.pop("scheduler"))
+    version, internal, gauss = meta.pop("rng")
+    rng.setstate((version, tuple(internal), gauss))
+    return meta
+
+
 def distributed() -> tuple[int, int]:
     """(rank, world size); joins the process group when started by torchrun (gloo on CPU, nccl on GPU)."""
     import torch.distributed as dist
@@ -148,9 +194,11 @@ def distributed() -> tuple[int, int]:
     return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
 
 
-def train(cfg: Config) -> Result:
+def train(cfg: Config, resume: bool = False) -> Result:
     """Train as `cfg` says. Under torchrun every rank trains with DistributedDataParallel on its share of the
-    batches; rank 0 alone evaluates, logs and writes files, and its early-stopping decision is broadcast."""
+    batches; rank 0 alone evaluates, logs and writes files, and its early-stopping decision is broadcast.
+    A checkpoint is written after every epoch; `resume` continues from it (same seed, same data order) and
+    ends where an uninterrupted run would."""
     t, m = cfg.train, cfg.model
     rank, world = distributed()
     torch.set_num_threads(t.threads or max(1, (os.cpu_count() or 1) // world))
@@ -159,14 +207,21 @@ def train(cfg: Config) -> Result:
     labels = sorted({s.label for ex in pieces for s in ex.spans})
     if not labels:
         raise ValueError(f"{cfg.data.train}: no entities in the training data")
-    featurizer = Featurizer.build(m, (ex.text for ex in pieces))
-    if featurizer.word_level:
-        bad, total = featurizer.misaligned(pieces)
-        say(f"word level: {bad} of {total} gold entities do not start and end on word boundaries and are "
-            "left out of training")
-    model = NERModel(m, labels, featurizer)
-    if m.encoder != "transformer":
-        featurizer.init_embeddings(model.encoder.embed, (ex.text for ex in pieces))
+    checkpoint = Path(t.output) / "checkpoint"
+    resume = resume and (checkpoint / "trainer.json").exists()
+    if resume:
+        model = load(checkpoint / "model")
+        featurizer = model.featurizer
+        say(f"resuming from {checkpoint}")
+    else:
+        featurizer = Featurizer.build(m, (ex.text for ex in pieces))
+        if featurizer.word_level:
+            bad, total = featurizer.misaligned(pieces)
+            say(f"word level: {bad} of {total} gold entities do not start and end on word boundaries and are "
+                "left out of training")
+        model = NERModel(m, labels, featurizer)
+        if m.encoder != "transformer":
+            featurizer.init_embeddings(model.encoder.embed, (ex.text for ex in pieces))
     device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"
     model.to(device)
     net = model
@@ -180,12 +235,20 @@ def train(cfg: Config) -> Result:
     steps_per_epoch = (len(pieces) + t.batch_size - 1) // t.batch_size // world
     scheduler = linear_schedule(optimizer, max(1, steps_per_epoch) * t.epochs, t.warmup)
     out = Path(t.output)
+    rng = random.Random(t.seed)
+    rows, best, best_epoch, best_report, stale, epoch_times, first = [], -1.0, 0, None, 0, [], 1
+    if resume:
+        state = load_checkpoint(checkpoint, optimizer, scheduler, rng)
+        rows, best, best_epoch, stale, first = state["rows"], state["best"], state["best_epoch"], state["stale"], \
+            state["epoch"] + 1
+        epoch_times = [r["seconds"] for r in rows]
+        best_report = evaluate(dev, load(out / "model").predict([ex.text for ex in dev], batch_size=64)) \
+            if rank == 0 and best_epoch else None
+        torch.set_rng_state(state["torch_rng"])
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "log.jsonl").write_text("")
-    rng = random.Random(t.seed)
-    rows, best, best_epoch, best_report, stale, epoch_times = [], -1.0, 0, None, 0, []
-    for epoch in range(1, t.epochs + 1):
+        (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for epoch in range(first, t.epochs + 1):
         model.train()
         start, total_loss, n_chars = time.time(), 0.0, 0
         batches = bucketed(pieces, t.batch_size, rng)                # the same order on every rank
@@ -228,6 +291,8 @@ def train(cfg: Config) -> Result:
             stop = bool(t.patience and stale >= t.patience)
             if stop:
                 say(f"stopping early: no dev F1 gain for {t.patience} epochs")
+            save_checkpoint(out, model, optimizer, scheduler, rng, {"epoch": epoch, "rows": rows, "best": best,
+                                                                    "best_epoch": best_epoch, "stale": stale})
         if world > 1:
             import torch.distributed as dist
             flag = torch.tensor([int(stop)], device=device)
@@ -238,4 +303,4 @@ def train(cfg: Config) -> Result:
     if world > 1:
         checksum = sum(p.detach().double().sum().item() for p in model.parameters())
         say(f"rank {rank}: final weights checksum {checksum:.10f}")
-    return Result(out / "model", best_epoch, best_report, sum(epoch_times) / len(epoch_times))
+    return Result(out / "model", best_epoch, best_report, sum(epoch_times) / max(1, len(epoch_times)))

@@ -1,0 +1,40 @@
+"""Crash-safe training: SIGKILL a real run after its second epoch, resume, and end with the same weights as an
+uninterrupted run with the same seed."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from safetensors.torch import load_file
+
+from helpers import tiny_corpus
+from zhner import write_corpus
+from zhner.model import load
+
+
+def _cmd(train_file, out, *extra):
+    return [sys.executable, "-m", "zhner", "train", "--data.train", str(train_file), "--model.hidden", "32",
+            "--model.head", "crf", "--train.epochs", "5", "--train.patience", "0", "--train.threads", "1",
+            "--train.output", str(out), *extra]
+
+
+def test_kill_and_resume_matches_uninterrupted_run(tmp_path):
+    write_corpus(tiny_corpus(300), tmp_path / "train.jsonl")
+    straight = subprocess.run(_cmd(tmp_path / "train.jsonl", tmp_path / "a"), capture_output=True, text=True)
+    assert straight.returncode == 0, straight.stderr
+
+    proc = subprocess.Popen(_cmd(tmp_path / "train.jsonl", tmp_path / "b"), stderr=subprocess.DEVNULL)
+    log = tmp_path / "b" / "log.jsonl"
+    while proc.poll() is None and not (log.exists() and len(log.read_text().splitlines()) >= 2):
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert load(tmp_path / "b" / "checkpoint" / "model") is not None        # what is on disk always loads
+    resumed = subprocess.run(_cmd(tmp_path / "train.jsonl", tmp_path / "b", "--resume"), capture_output=True,
+                             text=True)
+    assert resumed.returncode == 0 and "resuming from" in resumed.stderr, resumed.stderr
+    a = load_file(tmp_path / "a" / "checkpoint" / "model" / "model.safetensors")
+    b = load_file(tmp_path / "b" / "checkpoint" / "model" / "model.safetensors")
+    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
+    assert (tmp_path / "a" / "log.jsonl").read_text().count("\n") == (tmp_path / "b" / "log.jsonl").read_text().count("\n") == 5
