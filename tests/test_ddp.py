@@ -21,6 +21,6 @@ def test_torchrun_two_ranks(tmp_path):
     sums = dict(re.findall(r"rank (\d): final weights checksum (-?[\d.]+)", res.stderr))
     assert set(sums) == {"0", "1"} and sums["0"] == sums["1"]
     assert "rank 1 of 2" in res.stderr and res.stderr.count("epoch 3:") == 1   # only rank 0 evaluates
-    assert sorted(p.name for p in out.iterdir()) == ["curve.png", "log.jsonl", "model"]
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint", "curve.png", "log.jsonl", "model"]
     assert len((out / "log.jsonl").read_text().splitlines()) == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "train.jsonl"]
