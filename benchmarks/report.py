@@ -117,6 +117,19 @@ def main():
              "Command: `python benchmarks/ner.py --suite grid --datasets cluener,cmeee,msra --spacy --epochs 10` "
              "(subsets: `--encoders`, `--heads`, `--only`, `--limit`), then `python benchmarks/report.py`. "
              "Shared settings: `configs/bench_base.toml`.", ""]
+    bundled = ROOT / "benchmarks" / "results" / "bundled.jsonl"
+    if bundled.exists():
+        b = json.loads(bundled.read_text().splitlines()[-1])
+        log = [json.loads(l) for l in (ROOT / "benchmarks/results/msra_default_train_log.jsonl").read_text().splitlines()]
+        lines += ["### Bundled model (MSRA test)", "",
+                  "Trained by `zhner train --config configs/msra_default.toml` (2 threads, seed 42, sharing the CPU "
+                  f"with other jobs); stopped by hand after epoch {len(log)} of 12 for time, best dev F1 "
+                  f"{100 * max(r['dev_f1'] for r in log):.2f} at epoch "
+                  f"{max(log, key=lambda r: r['dev_f1'])['epoch']} (log: `benchmarks/results/msra_default_train_log.jsonl`). "
+                  "Scored by `python benchmarks/bundled.py`.", "",
+                  "| P | R | F1 | PER F1 | LOC F1 | ORG F1 | predict chars/s |", "|---|---|---|---|---|---|---|",
+                  f"| {pct(b['precision'])} | {pct(b['recall'])} | **{pct(b['f1'])}** | {pct(b['per_type']['PER'])} | "
+                  f"{pct(b['per_type']['LOC'])} | {pct(b['per_type']['ORG'])} | {b['predict_chars_per_s']:,.0f} |", ""]
     lines += suite_tables(rows, "grid")
     ablation = suite_tables(rows, "ablation")
     if ablation:

@@ -127,6 +127,8 @@ class NERModel(nn.Module):
                 self.encoder.model.config.save_pretrained(tmp / "encoder")
             state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
             save_file(state, tmp / "model.safetensors", metadata={"format_version": str(FORMAT_VERSION)})
+            for p in [tmp, *tmp.rglob("*")]:                # mkdtemp makes 0700; a model is for every user
+                os.chmod(p, 0o755 if p.is_dir() else 0o644)
             old = path.with_name(f".{path.name}.old")
             if path.exists():
                 shutil.rmtree(old, ignore_errors=True)
