@@ -10,11 +10,13 @@ Long texts are windowed by the model, not truncated.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
@@ -132,8 +134,18 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+class SafeJSONResponse(JSONResponse):
+    """UTF-8 JSON; a text holding lone surrogates (valid in JSON, not in UTF-8) is sent with \\u escapes."""
+
+    def render(self, content) -> bytes:
+        try:
+            return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(content, separators=(",", ":")).encode("ascii")
+
+
 def _error(status: int, loc: list, msg: str) -> JSONResponse:
-    return JSONResponse({"detail": [{"loc": loc, "msg": msg}]}, status_code=status)
+    return SafeJSONResponse({"detail": [{"loc": loc, "msg": msg}]}, status_code=status)
 
 
 def create_app(model=None, limits: Limits | None = None) -> FastAPI:
@@ -149,8 +161,14 @@ def create_app(model=None, limits: Limits | None = None) -> FastAPI:
         yield
         task.cancel()
 
-    app = FastAPI(title="zhner", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="zhner", version=__version__, lifespan=lifespan, default_response_class=SafeJSONResponse,
                   description="Chinese named-entity recognition. Spans use character offsets, end exclusive.")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request, exc: RequestValidationError):
+        """422 with where and what, without echoing the input back."""
+        return SafeJSONResponse({"detail": [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+                                            for e in exc.errors()]}, status_code=422)
 
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
 
