@@ -39,7 +39,12 @@ def test_train_predict_evaluate_from_the_command_line(tmp_path):
     recipe = tmp_path / "r.toml"
     recipe.write_text(f'[data]\ntrain = "{tmp_path / "train.jsonl"}"\n[model]\nhead = "globalpointer"\n'
                       f'hidden = 32\n[train]\nepochs = 12\nlr = 1e-2\nthreads = 1\noutput = "{tmp_path / "run"}"\n')
-    res = zhner("train", "--config", recipe, "--train.patience", "0")
+    vectors = tmp_path / "chars.txt"
+    vectors.write_text("2 32\n张 " + " ".join(["0.1"] * 32) + "\n伟 " + " ".join(["0.2"] * 32) + "\n",
+                       encoding="utf-8")
+    res = zhner("train", "--config", recipe, "--train.patience", "0", "--vectors", f"char={vectors}",
+                "--model.char_dim", "32")
+    assert "chars.txt: cover" in res.stderr
     assert res.returncode == 0 and "best dev F1" in res.stdout, res.stderr
     model = tmp_path / "run" / "model"
     res = zhner("predict", "--model", model, "昨天王芳去了上海市，王芳很开心。", "--format", "jsonl")

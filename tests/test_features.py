@@ -1,3 +1,4 @@
+import json
 import math
 import subprocess
 import sys
@@ -83,6 +84,8 @@ def test_all_features_train_save_load(tmp_path, vectors, capsys):
     result = train(cfg)
     err = capsys.readouterr().err
     assert "char.txt: cover 100.0%" in err and "word.txt: cover" in err
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert all(0 < r["feature_seconds"] < r["seconds"] for r in log)
     assert result.dev.micro.f1 > 0.6
     texts = [ex.text for ex in tiny_corpus(10, seed=3)] + ["", "北京"]
     model = load(result.model_dir)

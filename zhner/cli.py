@@ -104,6 +104,11 @@ def cmd_evaluate(args):
 def cmd_train(args, overrides):
     from .config import load_config
     from .training import train
+    for spec in args.vectors or []:
+        kind, eq, path = spec.partition("=")
+        if not eq or kind not in ("char", "bigram", "word"):
+            raise ValueError(f"--vectors {spec!r}: expected char=PATH, bigram=PATH or word=PATH")
+        overrides[f"model.{kind}_vectors"] = path
     cfg = load_config(args.config, overrides)
     result = train(cfg, resume=args.resume)
     if result.dev is None:                              # a torchrun rank other than 0
@@ -274,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model from a config file; override keys with --section.key VALUE")
     p.add_argument("--config", help="TOML recipe (see configs/)")
     p.add_argument("--resume", action="store_true", help="continue from <output>/checkpoint after a crash or kill")
+    p.add_argument("--vectors", action="append", metavar="KIND=PATH",
+                   help="pretrained word2vec file (text or binary) for the char, bigram or word table; repeatable")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("self-train", help="train, tag unlabelled text, retrain on pseudo-labels two rounds agree on")

@@ -250,14 +250,17 @@ def train(cfg: Config, resume: bool = False) -> Result:
         (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     for epoch in range(first, t.epochs + 1):
         model.train()
-        start, total_loss, n_chars = time.time(), 0.0, 0
+        start, total_loss, n_chars, batch_seconds = time.time(), 0.0, 0, 0.0
         batches = bucketed(pieces, t.batch_size, rng)                # the same order on every rank
         batches = batches[rank:max(world, len(batches) // world * world):world]
         bar = tqdm(batches, desc=f"epoch {epoch}/{t.epochs}", unit="batch", file=sys.stderr, disable=None,
                    leave=False)
         for batch_ids in bar:
             batch = [pieces[i] for i in batch_ids]
-            loss = net(model.make_batch([ex.text for ex in batch], [ex.spans for ex in batch]))
+            tick = time.time()
+            tensors = model.make_batch([ex.text for ex in batch], [ex.spans for ex in batch])
+            batch_seconds += time.time() - tick
+            loss = net(tensors)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), t.clip)
@@ -274,6 +277,7 @@ def train(cfg: Config, resume: bool = False) -> Result:
             row = {"epoch": epoch, "loss": total_loss / max(1, sum(len(b) for b in batches)),
                    "dev_precision": report.micro.precision, "dev_recall": report.micro.recall,
                    "dev_f1": report.micro.f1, "seconds": round(seconds, 2),
+                   "feature_seconds": round(batch_seconds, 2),
                    "eval_seconds": round(time.time() - start - seconds, 2)}
             rows.append(row)
             with open(out / "log.jsonl", "a", encoding="utf-8") as f:
