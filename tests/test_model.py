@@ -104,3 +104,12 @@ def test_word_level_maps_word_spans_to_characters(head, corpus_file, tmp_path, c
     report = evaluate([[s for s in ex.spans if s.label != "LOC"] for ex in fresh], pred[:10])
     assert pred[10] == [] and report.micro.f1 > 0.9, report.table()
     assert all(ex.text[s.start:s.end] in NAMES for ex, p in zip(fresh, pred) for s in p if s.label == "PER")
+
+
+def test_patience_waits_for_a_first_entity(corpus_file, tmp_path):
+    result = train(load_config(None, {"data.train": str(corpus_file), "model.hidden": "8",
+                                      "model.head": "globalpointer", "model.threshold": "1e9",   # never predicts
+                                      "train.epochs": "5", "train.patience": "1", "train.threads": "1",
+                                      "train.output": str(tmp_path)}))
+    log = (tmp_path / "log.jsonl").read_text().splitlines()
+    assert result.dev.micro.f1 == 0 and len(log) == 5     # never found an entity, so never stopped early

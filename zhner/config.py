@@ -72,7 +72,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     clip: float = 5.0
     warmup: float = 0.05           # fraction of steps with linear warm-up, then linear decay to 0
-    patience: int = 3              # epochs without dev F1 gain before stopping (0 = never stop early)
+    patience: int = 3              # epochs without dev F1 gain, once F1 > 0, before stopping (0 = never stop early)
     seed: int = 42
     threads: int = 0               # torch CPU threads (0 = all cores)
 

@@ -287,7 +287,7 @@ def train(cfg: Config, resume: bool = False) -> Result:
             if improved:
                 best, best_epoch, best_report, stale = report.micro.f1, epoch, report, 0
                 model.save(out / "model")
-            else:
+            elif best > 0:      # patience starts once the model finds entities (GlobalPointer starts silent)
                 stale += 1
             say(f"epoch {epoch}: loss {row['loss']:.4f}  dev P {100 * report.micro.precision:.2f} "
                 f"R {100 * report.micro.recall:.2f} F1 {100 * report.micro.f1:.2f}  {seconds:.1f}s"
