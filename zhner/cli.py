@@ -220,6 +220,20 @@ def cmd_serve(args):
                 log_level="warning")
 
 
+def cmd_mine_discover(args):
+    from tqdm import tqdm
+    from .corpora import read_texts
+    from .mining.discover import discover, write_tsv
+    texts = []
+    for spec in args.inputs:
+        path, _, column = spec.partition("::")
+        texts += read_texts(path, column or None, args.lenient)
+    with tqdm(total=sum(map(len, texts)), unit="char", unit_scale=True, file=sys.stderr, disable=None) as bar:
+        words = discover(texts, args.max_n, args.min_count, args.min_pmi, args.min_entropy, args.max_entries, bar)
+    write_tsv(words, args.output)
+    print(f"wrote {len(words)} candidate words to {args.output}", file=sys.stderr)
+
+
 def cmd_vectors_sentences(args):
     import numpy as np
     from .corpora import read_texts
@@ -327,6 +341,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser("mine", help="unsupervised domain-term mining")
+    msub = p.add_subparsers(dest="mine_command", required=True)
+    p = msub.add_parser("discover", help="new-word discovery: n-gram counts, minimum PMI, boundary entropy")
+    p.add_argument("inputs", nargs="+", help="corpus files; FILE::COLUMN picks a CSV/TSV column")
+    p.add_argument("-o", "--output", required=True, help="TSV: word, count, pmi, left and right entropy")
+    p.add_argument("--max-n", type=int, default=4)
+    p.add_argument("--min-count", type=int, default=5)
+    p.add_argument("--min-pmi", type=float, default=1.0)
+    p.add_argument("--min-entropy", type=float, default=0.0)
+    p.add_argument("--max-entries", type=int, default=5_000_000, help="n-gram table size before pruning")
+    p.add_argument("--lenient", action="store_true", help="skip unreadable lines instead of failing")
+    p.set_defaults(func=cmd_mine_discover)
+
     p = sub.add_parser("vectors", help="static char / bigram / word vectors")
     vsub = p.add_subparsers(dest="vectors_command", required=True)
     p = vsub.add_parser("train", help="train skip-gram Word2Vec vectors on raw text (labels are never read)")
@@ -352,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_vectors_sentences)
 
     for name, p in sub.choices.items():
-        if name == "vectors":
+        if name in ("vectors", "mine"):
             continue
         p.add_argument("--lenient", action="store_true", help="skip bad records (and count them) instead of failing")
     return parser

@@ -1,0 +1,1 @@
+"""Unsupervised domain-term mining (METHODS.md §4)."""
