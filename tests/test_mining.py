@@ -34,3 +34,31 @@ def test_cli_output_is_a_lexicon(tmp_path):
     assert res.returncode == 0, res.stderr
     lexicon = Lexicon.from_sources([out])
     assert lexicon.words["北京大学"] == 80
+
+
+def test_compare_ranks_domain_words_first():
+    from zhner.mining.compare import compare
+    domain = {"酒店": 50, "服务": 40, "我们": 100, "电脑": 1, "好": 300}
+    background = {"我们": 1000, "电脑": 5, "股票": 200}
+    rows = compare(domain, background)
+    ranked = [w for w, *_ in rows]
+    assert "好" not in ranked and ranked[:2] == ["酒店", "服务"] and ranked.index("我们") > ranked.index("服务")
+    assert ranked[-1] == "我们"                    # (100 + 81.8) / (507.5 + 163.7) < 股票: 81.8 / (81.5 + 163.7)
+    word, score, fd, fb = rows[0]
+    total = 491 + 491                              # background rescaled to the domain total
+    mean, share = total / 6, 0.5                   # six words in the union
+    assert abs(score - (50 + mean * share) / (50 + mean)) < 1e-9 and fb == 0
+
+
+def test_filters_are_data(tmp_path):
+    from zhner.mining.filters import Rules
+    rules = Rules.load()
+    assert rules.keep("变压器") and not rules.keep("的话") and not rules.keep("哈哈哈") and not rules.keep("abc")
+    assert not rules.keep("三相") and not rules.keep("每个人") and not rules.keep("电")
+    custom = tmp_path / "r.toml"
+    custom.write_text('banned_suffixes = ["器"]\n', encoding="utf-8")
+    assert not Rules.load(custom).keep("变压器") and Rules.load(custom).keep("三相")
+    (tmp_path / "bad.toml").write_text("bannd = 1\n")
+    import pytest
+    with pytest.raises(ValueError, match="unknown rule"):
+        Rules.load(tmp_path / "bad.toml")

@@ -234,6 +234,30 @@ def cmd_mine_discover(args):
     print(f"wrote {len(words)} candidate words to {args.output}", file=sys.stderr)
 
 
+def cmd_mine_compare(args):
+    from .mining.compare import compare, read_counts
+    rows = compare(read_counts(args.domain), read_counts(args.background))
+    with open(args.output, "w", encoding="utf-8") as f:
+        for word, score, fd, fb in rows[:args.top or None]:
+            f.write(f"{word}\t{fd:g}\t{score:.6f}\t{fb:.2f}\n")
+    print(f"wrote {min(len(rows), args.top or len(rows))} ranked words to {args.output}", file=sys.stderr)
+
+
+def cmd_mine_filter(args):
+    from .mining.filters import Rules
+    rules = Rules.load(args.rules)
+    kept = dropped = 0
+    with open(args.input, encoding="utf-8") as src, open(args.output, "w", encoding="utf-8") as out:
+        for line in src:
+            word = line.split("\t", 1)[0].strip()
+            if word and rules.keep(word):
+                out.write(line if line.endswith("\n") else line + "\n")
+                kept += 1
+            elif word:
+                dropped += 1
+    print(f"kept {kept}, dropped {dropped} terms; wrote {args.output}", file=sys.stderr)
+
+
 def cmd_vectors_sentences(args):
     import numpy as np
     from .corpora import read_texts
@@ -353,6 +377,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-entries", type=int, default=5_000_000, help="n-gram table size before pruning")
     p.add_argument("--lenient", action="store_true", help="skip unreadable lines instead of failing")
     p.set_defaults(func=cmd_mine_discover)
+    p = msub.add_parser("compare", help="rank words characteristic of a domain against a background corpus")
+    p.add_argument("domain", help="word counts of the domain corpus (TSV from `zhner mine discover`)")
+    p.add_argument("background", help="word counts of the background corpus")
+    p.add_argument("-o", "--output", required=True, help="TSV: word, domain count, score, rescaled background count")
+    p.add_argument("--top", type=int, default=0, help="keep the best N (0 = all)")
+    p.set_defaults(func=cmd_mine_compare)
+    p = msub.add_parser("filter", help="drop terms matching the rules of a TOML file (default rules built in)")
+    p.add_argument("input", help="TSV whose first column is the term")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--rules", help="TOML rules (see zhner/mining/default_filters.toml)")
+    p.set_defaults(func=cmd_mine_filter)
 
     p = sub.add_parser("vectors", help="static char / bigram / word vectors")
     vsub = p.add_subparsers(dest="vectors_command", required=True)
