@@ -62,3 +62,46 @@ def test_filters_are_data(tmp_path):
     import pytest
     with pytest.raises(ValueError, match="unknown rule"):
         Rules.load(tmp_path / "bad.toml")
+
+
+def test_lexicon_segmenter_uses_mined_words(tmp_path):
+    from zhner.features.segment import Segmenter
+    lex = tmp_path / "terms.tsv"
+    lex.write_text("北京大学\t100\t2.3\t0.7\t1.4\n图书馆\t20\t3.7\t0\t0\n", encoding="utf-8")
+    text = "北京大学图书馆很大"
+    assert [text[s:e] for s, e in Segmenter("lexicon", str(lex)).cut(text)] == ["北京大学", "图书馆", "很", "大"]
+
+
+def test_expansion_bar_rises_with_depth():
+    import numpy as np
+    from gensim.models import KeyedVectors
+    from zhner.mining.expand import expand
+    kv = KeyedVectors(vector_size=2)
+    angle = {"a": 0, "b": 30, "c": 60, "d": 90, "x": 180}     # cos(30°) = 0.87 between neighbours
+    kv.add_vectors(list(angle), np.array([[np.cos(np.radians(v)), np.sin(np.radians(v))] for v in angle.values()]))
+    loose = [w for w, *_ in expand(kv, ["a"], min_sim=0.8, max_sim=0.8, topn=4)]
+    assert loose == ["a", "b", "c", "d"]                       # constant bar: the chain goes on
+    rising = expand(kv, ["a"], min_sim=0.8, max_sim=1.0, alpha=2.0, topn=4)
+    assert [w for w, *_ in rising] == ["a", "b"] and rising[1][1] == 1   # depth-1 bar 0.97 stops at c
+    assert [w for w, *_ in expand(kv, ["a"], min_sim=0.8, max_sim=0.8, topn=4, keep=lambda w: w != "c")] == ["a", "b"]
+
+
+def test_mine_run_pipeline(tmp_path):
+    domain, background = tmp_path / "d.txt", tmp_path / "b.txt"
+    domain.write_text("\n".join(corpus() * 5) + "\n", encoding="utf-8")
+    background.write_text("\n".join(["我们今天去公园，天气很好。", "他们在公园散步。"] * 100) + "\n", encoding="utf-8")
+    cfg = tmp_path / "mine.toml"
+    cfg.write_text(f'output = "{tmp_path / "out"}"\n[domain]\ninputs = ["{domain}"]\n[background]\n'
+                   f'inputs = ["{background}"]\n[discover]\nmin_pmi = 1.0\n[expand]\nseeds = ["北京大学"]\n'
+                   'min_sim = 0.0\nmax_size = 5\ndim = 8\n', encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "zhner", "mine", "run", "--config", str(cfg)], capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stderr
+    terms = [line.split("\t")[0] for line in (tmp_path / "out" / "terms.tsv").read_text().splitlines()]
+    assert terms.index("北京大学") < terms.index("公园") and "我们" not in terms[:3]
+    expanded = (tmp_path / "out" / "expanded.tsv").read_text().splitlines()
+    assert expanded[0].startswith("北京大学\t") and 1 < len(expanded) <= 5
+    cfg.write_text('[domain]\ninputs = []\nbogus = 1\n', encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "zhner", "mine", "run", "--config", str(cfg)], capture_output=True,
+                         text=True)
+    assert res.returncode == 1 and "unknown key 'bogus'" in res.stderr

@@ -258,6 +258,24 @@ def cmd_mine_filter(args):
     print(f"kept {kept}, dropped {dropped} terms; wrote {args.output}", file=sys.stderr)
 
 
+def cmd_mine_run(args):
+    from .mining.pipeline import run
+    out = run(args.config)
+    print(f"terms in {out}/terms.tsv (use as model.lexicon or as a segmenter dictionary)", file=sys.stderr)
+
+
+def cmd_mine_expand(args):
+    from .features.vectors import load_vectors
+    from .mining.expand import expand
+    from .mining.filters import Rules
+    rules = Rules.load(args.rules)
+    found = expand(load_vectors(args.vectors), args.seeds, args.centre or (), args.negative or (), args.min_sim,
+                   args.max_sim, args.alpha, max_size=args.max_size, keep=rules.keep)
+    with open(args.output, "w", encoding="utf-8") as f:
+        f.writelines(f"{w}\t1\t{d}\t{s:.4f}\n" for w, d, s in found)
+    print(f"expanded {len(args.seeds)} seeds to {len(found)} words in {args.output}", file=sys.stderr)
+
+
 def cmd_vectors_sentences(args):
     import numpy as np
     from .corpora import read_texts
@@ -388,6 +406,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--rules", help="TOML rules (see zhner/mining/default_filters.toml)")
     p.set_defaults(func=cmd_mine_filter)
+    p = msub.add_parser("expand", help="breadth-first word2vec expansion from seed words, bar rising with depth")
+    p.add_argument("seeds", nargs="+")
+    p.add_argument("--vectors", required=True, help="word2vec file (e.g. zhner vectors train --kind word)")
+    p.add_argument("-o", "--output", required=True, help="TSV: word, 1, depth, similarity")
+    p.add_argument("--centre", nargs="*", help="words whose mean vector is added to every query")
+    p.add_argument("--negative", nargs="*", help="words whose mean vector is subtracted")
+    p.add_argument("--min-sim", type=float, default=0.6)
+    p.add_argument("--max-sim", type=float, default=1.0)
+    p.add_argument("--alpha", type=float, default=0.25)
+    p.add_argument("--max-size", type=int, default=10_000)
+    p.add_argument("--rules", help="TOML rule filters (default: built in)")
+    p.set_defaults(func=cmd_mine_expand)
+    p = msub.add_parser("run", help="the whole pipeline from a TOML config (see zhner/mining/pipeline.py)")
+    p.add_argument("--config", required=True)
+    p.set_defaults(func=cmd_mine_run)
 
     p = sub.add_parser("vectors", help="static char / bigram / word vectors")
     vsub = p.add_subparsers(dest="vectors_command", required=True)

@@ -39,8 +39,8 @@ class ModelConfig:
     bigram_vectors: str = ""
     word_vectors: str = ""         # initialises both the word (WLF) and the lexicon tables
     word_dim: int = 0              # word-level features: embedding of the segmenter's word, per character
-    segmenter: str = "jieba"       # jieba | lac
-    user_dict: str = ""            # jieba user dictionary
+    segmenter: str = "jieba"       # jieba | lexicon | lac
+    user_dict: str = ""            # jieba: user dictionary; lexicon: the word<TAB>count file to segment with
     lexicon_dim: int = 0           # SoftLexicon features: 4 pooled sets × lexicon_dim per character
     lexicon: list[str] = field(default_factory=list)  # "jieba" and/or files; empty = ["jieba"]
     lexicon_max_len: int = 8
@@ -130,7 +130,7 @@ def apply(cfg: Config, values: dict, source: str, parse: bool = False) -> Config
 
 def validate(cfg: Config) -> Config:
     m = cfg.model
-    choices = {"encoder": ("bilstm", "idcnn", "transformer"), "segmenter": ("jieba", "lac"), "level": ("char", "word"),
+    choices = {"encoder": ("bilstm", "idcnn", "transformer"), "segmenter": ("jieba", "lexicon", "lac"), "level": ("char", "word"),
                "head": ("softmax", "crf", "globalpointer", "efficient_globalpointer", "cascade"),
                "scheme": ("BIO", "BIOES"), "cascade_tagger": ("crf", "softmax"), "cascade_repr": ("start_end", "end")}
     for key, allowed in choices.items():
