@@ -76,6 +76,26 @@ def gp_vs_crf(runs, ds) -> list[str]:
     return out + [""] if out else []
 
 
+def mining_tables() -> list[str]:
+    path = ROOT / "benchmarks" / "results" / "mining.jsonl"
+    rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()] if path.exists() else []
+    if not rows:
+        return []
+    out = ["## Term mining (issue 6)", "", "Command: `python benchmarks/mining.py`: nlp-zero `Word_Finder(min_proba=1e-6, "
+           "min_pmi=0.5)` vs `zhner mine discover` (max_n 4, min_count 3, min_pmi 0.5), both ranked by count; each "
+           "system in its own process. Precision against the labelled entity strings (length ≥ 2) of the e-commerce "
+           "titles.", "",
+           "| corpus | chars | system | seconds | peak RSS MB | words | P@100 | P@500 | top-1000 overlap |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    latest = {(r["system"], r["corpus"]): r for r in rows}
+    for (system, corpus), r in sorted(latest.items(), key=lambda x: (x[0][1] != "titles", x[0][1], x[0][0])):
+        p100 = f"{r['precision_at_100']:.2f}" if "precision_at_100" in r else "–"
+        p500 = f"{r['precision_at_500']:.2f}" if "precision_at_500" in r else "–"
+        out.append(f"| {corpus} | {r['chars']:,} | {system} | {r['seconds']:.1f} | {r['peak_rss_mb']:.0f} | {r['words']:,} "
+                   f"| {p100} | {p500} | {r['overlap_top1000']:.2f} |")
+    return out + [""]
+
+
 def serving_tables() -> list[str]:
     path = ROOT / "benchmarks" / "results" / "serving.jsonl"
     rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()] if path.exists() else []
@@ -162,6 +182,7 @@ def main():
                   f"{x['ours_decode_ms']:.1f} | {x['torchcrf_decode_ms']:.1f} |" for x in r["rows"]]
         lines.append("")
     lines += serving_tables()
+    lines += mining_tables()
     extra = ROOT / "benchmarks" / "NOTES.md"
     if extra.exists():
         lines += [extra.read_text(encoding="utf-8").rstrip(), ""]

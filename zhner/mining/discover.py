@@ -7,6 +7,9 @@ PMI = log(count(w) · N / (count(a) · count(b))), N the number of characters, i
 left and right boundary entropies, H = −Σ p(c) log p(c) over the characters next to it, must be ≥ min_entropy.
 Memory is bounded: when the table holds more than `max_entries` n-grams, those seen fewer than k times are
 dropped and k doubles (surviving counts are then lower bounds, like lossy counting).
+With `recount` (the default), the corpus is then segmented by maximum probability over the candidates and
+single characters (p(w) = count(w) / N) and each candidate's count becomes the number of times it is a
+segment: fragments of longer words (京大 inside 北京大学) lose the counts their longer word takes.
 """
 from __future__ import annotations
 
@@ -39,9 +42,25 @@ def entropy(neighbours: Counter) -> float:
     return -sum(n / total * math.log(n / total) for n in neighbours.values()) if total else 0.0
 
 
+def segment(run: str, logp: dict, max_n: int, unknown: float) -> list[str]:
+    """Maximum-probability segmentation of a run: best[i] = max over words w ending at i of best[i−|w|] + log p(w)."""
+    best, back = [0.0] + [-math.inf] * len(run), [0] * (len(run) + 1)
+    for i in range(1, len(run) + 1):
+        for k in range(1, min(max_n, i) + 1):
+            lp = logp.get(run[i - k:i], unknown if k == 1 else None)
+            if lp is not None and best[i - k] + lp > best[i]:
+                best[i], back[i] = best[i - k] + lp, k
+    words, i = [], len(run)
+    while i:
+        words.append(run[i - back[i]:i])
+        i -= back[i]
+    return words[::-1]
+
+
 def discover(texts, max_n: int = 4, min_count: int = 5, min_pmi: float = 1.0, min_entropy: float = 0.0,
-             max_entries: int = 5_000_000, progress=None) -> list[dict]:
+             max_entries: int = 5_000_000, progress=None, recount: bool = True) -> list[dict]:
     """Candidate words ranked by count: {"word", "count", "pmi", "left_entropy", "right_entropy"}."""
+    texts = texts if isinstance(texts, list) or not recount else list(texts)
     counts = count_ngrams(texts, max_n, max_entries, progress)
     total = sum(v for k, v in counts.items() if len(k) == 1) or 1
     left, right = defaultdict(Counter), defaultdict(Counter)
@@ -62,6 +81,14 @@ def discover(texts, max_n: int = 4, min_count: int = 5, min_pmi: float = 1.0, mi
         if min_entropy and min(le, re_) < min_entropy:
             continue
         words.append({"word": w, "count": n, "pmi": pmi, "left_entropy": le, "right_entropy": re_})
+    if recount:
+        logp = {k: math.log(v / total) for k, v in counts.items() if len(k) == 1}
+        logp.update((r["word"], math.log(r["count"] / total)) for r in words)
+        segments = Counter(w for text in texts for run in RUNS.findall(text)
+                           for w in segment(run, logp, max_n, math.log(0.5 / total)))
+        for r in words:
+            r["count"] = segments.get(r["word"], 0)
+        words = [r for r in words if r["count"] >= min_count]
     words.sort(key=lambda r: (-r["count"], r["word"]))
     return words
 
