@@ -289,7 +289,7 @@ def key(r) -> tuple:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--suite", choices=("grid", "ablation", "types"), default="grid")
+    p.add_argument("--suite", choices=("grid", "ablation", "types", "crf", "lac"), default="grid")
     p.add_argument("--datasets", default="", help="comma-separated: cluener,msra,cmeee,ecommerce")
     p.add_argument("--encoders", default="bilstm,idcnn", help="grid suite")
     p.add_argument("--heads", default="softmax,crf,globalpointer,efficient_globalpointer", help="grid suite")
