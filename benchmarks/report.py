@@ -131,8 +131,8 @@ def serving_tables() -> list[str]:
 
 def main():
     rows = [json.loads(l) for l in RESULTS.read_text().splitlines() if l.strip()] if RESULTS.exists() else []
-    lines = ["# Benchmarks", "", "Every number here comes from `benchmarks/results/ner.jsonl`, written by the commands "
-             "below on this machine:", "", f"- Machine: {machine()}", "",
+    lines = ["# Benchmarks", "", "Every number here comes from the JSON lines in `benchmarks/results/`, written by the "
+             "commands below on this machine:", "", f"- Machine: {machine()}", "",
              "## Supervised NER: encoders × heads (issue 3)", "",
              "Command: `python benchmarks/ner.py --suite grid --datasets cluener,cmeee,msra --spacy --epochs 10` "
              "(subsets: `--encoders`, `--heads`, `--only`, `--limit`), then `python benchmarks/report.py`. "
@@ -175,7 +175,8 @@ def main():
         r = crf[-1]
         lines += ["### CRF: zhner vs pytorch-crf on identical emissions", "",
                   f"`python benchmarks/ner.py --crf-timing`: batch {r['batch']} × length {r['length']}, "
-                  f"{r['threads']} thread, mean of 5 repetitions; train = log-likelihood forward + backward.", "",
+                  f"{r['threads']} thread, mean of 5 repetitions (1 for 863 tags); train = log-likelihood forward + "
+                  "backward.", "",
                   "| types | tags | zhner train ms | pytorch-crf train ms | zhner Viterbi ms | pytorch-crf Viterbi ms |",
                   "|---|---|---|---|---|---|"]
         lines += [f"| {x['types']} | {x['tags']} | {x['ours_train_ms']:.1f} | {x['torchcrf_train_ms']:.1f} | "
