@@ -119,3 +119,13 @@ def test_mine_run_pipeline(tmp_path):
     res = subprocess.run([sys.executable, "-m", "zhner", "mine", "run", "--config", str(cfg)], capture_output=True,
                          text=True)
     assert res.returncode == 1 and "unknown key 'bogus'" in res.stderr
+
+
+def test_shipped_mining_configs_are_valid():
+    import tomllib
+    from pathlib import Path
+    from zhner.mining.pipeline import SCHEMA, _check
+    configs = sorted((Path(__file__).parents[1] / "configs" / "mine").glob("*.toml"))
+    assert configs
+    for path in configs:
+        _check(tomllib.loads(path.read_text(encoding="utf-8")), SCHEMA, str(path))
