@@ -38,3 +38,24 @@ def test_kill_and_resume_matches_uninterrupted_run(tmp_path):
     b = load_file(tmp_path / "b" / "checkpoint" / "model" / "model.safetensors")
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
     assert (tmp_path / "a" / "log.jsonl").read_text().count("\n") == (tmp_path / "b" / "log.jsonl").read_text().count("\n") == 5
+
+
+def test_atomic_directory_keeps_the_old_copy_until_the_new_one_is_whole(tmp_path):
+    import pytest
+    from zhner.files import atomic_directory, recover
+    target = tmp_path / "model"
+    with atomic_directory(target) as tmp:
+        (tmp / "a.txt").write_text("1")
+    with pytest.raises(RuntimeError), atomic_directory(target) as tmp:
+        (tmp / "a.txt").write_text("2")
+        raise RuntimeError("killed while writing")
+    assert (target / "a.txt").read_text() == "1" and [p.name for p in tmp_path.iterdir()] == ["model"]
+    (tmp_path / "model").rename(tmp_path / ".model.old")           # a kill between the two renames
+    recover(target)
+    assert (target / "a.txt").read_text() == "1" and oct(target.stat().st_mode)[-3:] == "755"
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
+    write_corpus(tiny_corpus(20), tmp_path / "train.jsonl")
+    res = subprocess.run(_cmd(tmp_path / "train.jsonl", tmp_path / "none", "--resume"), capture_output=True, text=True)
+    assert res.returncode == 1 and "no checkpoint" in res.stderr and "Traceback" not in res.stderr

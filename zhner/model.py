@@ -7,9 +7,6 @@ Nothing is pickled. Directories are written to a temporary name and renamed into
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -20,6 +17,7 @@ from torch import nn
 from . import __version__
 from .config import ConfigError, ModelConfig, model_config_from_dict
 from .features.featurizer import Featurizer
+from .files import atomic_directory
 from .nn.encoders import IDCNN, BiLSTM, InputEmbedding, Transformer
 from .nn.heads import HEADS
 from .spans import DataError, Span
@@ -114,10 +112,7 @@ class NERModel(nn.Module):
 
     def save(self, path):
         """Write the model directory atomically (temporary directory, then rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        try:
+        with atomic_directory(path) as tmp:
             meta = {"format_version": FORMAT_VERSION, "zhner_version": __version__, "model": asdict(self.cfg),
                     "labels": self.labels}
             (tmp / "config.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -127,17 +122,6 @@ class NERModel(nn.Module):
                 self.encoder.model.config.save_pretrained(tmp / "encoder")
             state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
             save_file(state, tmp / "model.safetensors", metadata={"format_version": str(FORMAT_VERSION)})
-            for p in [tmp, *tmp.rglob("*")]:                # mkdtemp makes 0700; a model is for every user
-                os.chmod(p, 0o755 if p.is_dir() else 0o644)
-            old = path.with_name(f".{path.name}.old")
-            if path.exists():
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
 
 
 def load(path=None, device: str | None = None, onnx: bool | None = None) -> NERModel:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from tqdm import tqdm
 from .config import Config
 from .corpora import read_corpus
 from .features.featurizer import Featurizer
+from .files import atomic_directory, recover
 from .metrics import Report, evaluate
 from .model import NERModel, load
 from .spans import Example
@@ -147,8 +146,7 @@ def save_checkpoint(out: Path, model, optimizer, scheduler, rng: random.Random, 
     resumed run needs as JSON (optimizer and scheduler settings, the data-order RNG, the epoch log). Written
     to a temporary directory and renamed, so a kill at any moment leaves the previous checkpoint whole."""
     from safetensors.torch import save_file
-    tmp = Path(tempfile.mkdtemp(prefix=".checkpoint.", dir=out))
-    try:
+    with atomic_directory(out / "checkpoint") as tmp:
         model.save(tmp / "model")
         opt = optimizer.state_dict()
         tensors = {f"{i}.{k}": v.detach().cpu().contiguous() for i, st in opt["state"].items()
@@ -159,15 +157,6 @@ def save_checkpoint(out: Path, model, optimizer, scheduler, rng: random.Random, 
         meta = {"param_groups": opt["param_groups"], "scheduler": scheduler.state_dict(),
                 "rng": [version, list(internal), gauss], **state}
         (tmp / "trainer.json").write_text(json.dumps(meta), encoding="utf-8")
-        final, old = out / "checkpoint", out / ".checkpoint.old"
-        shutil.rmtree(old, ignore_errors=True)
-        if final.exists():
-            os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def load_checkpoint(folder: Path, optimizer, scheduler, rng: random.Random) -> dict:
@@ -208,7 +197,10 @@ def train(cfg: Config, resume: bool = False) -> Result:
     if not labels:
         raise ValueError(f"{cfg.data.train}: no entities in the training data")
     checkpoint = Path(t.output) / "checkpoint"
-    resume = resume and (checkpoint / "trainer.json").exists()
+    recover(checkpoint)
+    recover(Path(t.output) / "model")
+    if resume and not (checkpoint / "trainer.json").exists():
+        raise ValueError(f"--resume: no checkpoint in {t.output}; train without --resume to start afresh")
     if resume:
         model = load(checkpoint / "model")
         featurizer = model.featurizer

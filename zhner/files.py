@@ -1,0 +1,42 @@
+"""Atomic directories: a model or checkpoint is written beside its final place and renamed into it."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def _old(path: Path) -> Path:
+    return path.with_name(f".{path.name}.old")
+
+
+@contextmanager
+def atomic_directory(path):
+    """Yield an empty temporary directory beside `path`; if the block succeeds it replaces `path`, otherwise it
+    is deleted. A kill at any moment leaves the previous directory whole, at `path` or (for the instant between
+    the two renames) at `.<name>.old`, from where `recover` brings it back."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        yield tmp
+        for p in [tmp, *tmp.rglob("*")]:                    # mkdtemp makes 0700; the result is for every user
+            os.chmod(p, 0o755 if p.is_dir() else 0o644)
+        old = _old(path)
+        shutil.rmtree(old, ignore_errors=True)
+        if path.exists():
+            os.replace(path, old)
+        os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def recover(path) -> None:
+    """Put back the previous directory if a kill struck between the two renames of `atomic_directory`."""
+    path = Path(path)
+    if not path.exists() and _old(path).exists():
+        os.replace(_old(path), path)
