@@ -178,8 +178,7 @@ def cmd_self_train(args, overrides):
     from .corpora import read_texts
     from .selftrain import self_train
     cfg = load_config(args.config, overrides)
-    path, _, column = args.unlabelled.partition("::")
-    texts = read_texts(path, column or None, args.lenient)
+    texts = read_texts(args.unlabelled, lenient=args.lenient)
     if args.max_unlabelled:
         texts = texts[:args.max_unlabelled]
     if args.select_closest:
@@ -224,10 +223,7 @@ def cmd_mine_discover(args):
     from tqdm import tqdm
     from .corpora import read_texts
     from .mining.discover import discover, write_tsv
-    texts = []
-    for spec in args.inputs:
-        path, _, column = spec.partition("::")
-        texts += read_texts(path, column or None, args.lenient)
+    texts = [t for spec in args.inputs for t in read_texts(spec, lenient=args.lenient)]
     with tqdm(total=sum(map(len, texts)), unit="char", unit_scale=True, file=sys.stderr, disable=None) as bar:
         words = discover(texts, args.max_n, args.min_count, args.min_pmi, args.min_entropy, args.max_entries, bar)
     write_tsv(words, args.output)
@@ -281,8 +277,7 @@ def cmd_vectors_sentences(args):
     from .corpora import read_texts
     from .features.sentences import sentence_vectors
     from .features.vectors import load_vectors
-    path, _, column = args.input.partition("::")
-    texts = read_texts(path, column or None, args.lenient)
+    texts = read_texts(args.input, lenient=args.lenient)
     vecs = sentence_vectors(texts, load_vectors(args.vectors), args.method, args.kind)
     np.save(args.output, vecs, allow_pickle=False)
     print(f"wrote {vecs.shape[0]} × {vecs.shape[1]} {args.method} sentence vectors to {args.output}", file=sys.stderr)
@@ -294,9 +289,8 @@ def cmd_vectors_train(args):
     from .features.vectors import save_vectors, train_vectors
     texts = []
     for spec in args.inputs:
-        path, _, column = spec.partition("::")
-        got = read_texts(path, column or None, args.lenient)
-        print(f"{path}: {len(got)} texts", file=sys.stderr)
+        got = read_texts(spec, lenient=args.lenient)
+        print(f"{spec}: {len(got)} texts", file=sys.stderr)
         texts += got
     segmenter = Segmenter(args.segmenter, args.user_dict) if args.kind == "word" else None
     kv = train_vectors(texts, args.kind, args.dim, args.window, args.negative, args.min_count, args.epochs,

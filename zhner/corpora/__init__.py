@@ -119,8 +119,11 @@ def _good_lines(path, lenient: bool):
 
 def read_texts(path, column: str | None = None, lenient: bool = False) -> list[str]:
     """Raw non-blank texts of any corpus (labels ignored). A `.csv` file gives one column (by name or 0-based
-    index; default: the last); with `column`, a tab-separated file gives that column. Lines that are not
-    UTF-8 are skipped in lenient mode and an error otherwise."""
+    index; default: the last); with `column`, a tab-separated file gives that column. `path` may also be
+    written `FILE::COLUMN`. Lines that are not UTF-8 are skipped in lenient mode and an error otherwise."""
+    path = str(path)
+    if column is None and "::" in path:
+        path, _, column = path.partition("::")
     p = Path(path)
     if p.suffix.lower() == ".csv":
         import csv

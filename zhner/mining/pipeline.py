@@ -45,11 +45,7 @@ def _check(values: dict, schema: dict, where: str):
 
 def _texts(specs, lenient=True):
     from ..corpora import read_texts
-    out = []
-    for spec in specs:
-        path, _, column = spec.partition("::")
-        out += read_texts(path, column or None, lenient)
-    return out
+    return [t for spec in specs for t in read_texts(spec, lenient=lenient)]
 
 
 def run(config_path) -> Path:
