@@ -2,10 +2,17 @@
 Appends JSON lines to benchmarks/results/serving.jsonl; `report.py` renders them.
 
     python benchmarks/serving.py [--model DIR] [--requests 2000] [--skip-server] [--skip-onnx] [--skip-dask]
+    python benchmarks/serving.py --sustained 20000 --clients 64 --skip-server --skip-onnx --skip-dask
+
+`--sustained N` (issue 8) sends N requests from `--clients` keep-alive clients while one abusive client
+cycles through oversized bodies, deeply nested JSON, wrong content types, stalled bodies and hang-ups;
+it records the good clients' errors and latency, what the abuser was answered, and the server's RSS
+sampled every 0.5 s.
 """
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from functools import partial
 import http.client
 import json
@@ -46,13 +53,12 @@ def free_port() -> int:
 def load_clients(port, texts, clients: int, requests: int):
     """`clients` threads, each with one keep-alive connection, send `requests` POST /predict in all."""
     latencies, errors, lock = [], 0, threading.Lock()
-    per_client = requests // clients
 
     def client(k):
         nonlocal errors
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        for i in range(per_client):
-            body = json.dumps({"text": texts[(k * per_client + i) % len(texts)]}, ensure_ascii=False).encode()
+        for i in range(k, requests, clients):
+            body = json.dumps({"text": texts[i % len(texts)]}, ensure_ascii=False).encode()
             t = time.perf_counter()
             try:
                 conn.request("POST", "/predict", body, {"content-type": "application/json"})
@@ -79,21 +85,84 @@ def load_clients(port, texts, clients: int, requests: int):
             "mean_ms": 1000 * statistics.mean(latencies)}
 
 
+def start_server(args, *extra):
+    """A `zhner serve` subprocess on a free port, once /health answers: (process, port)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "zhner", "serve", "--port", str(port), *extra] + \
+        (["--model", args.model] if args.model else [])
+    server = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                break
+        except OSError:
+            time.sleep(0.1)
+    return server, port
+
+
+def abuse(port, stop: threading.Event, answers: Counter):
+    """Until `stop`: oversized, deeply nested, wrongly typed, stalled and abandoned requests; counts replies."""
+    head = "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: {}\r\nContent-Length: {}\r\n\r\n"
+    bodies = [("oversized", "application/json", b'{"text": "' + b"x" * 3_000_000 + b'"}'),
+              ("nested", "application/json", b"[" * 100_000 + b"]" * 100_000),
+              ("wrong type", "text/plain", b"text=abc"),
+              ("stalled", "application/json", None), ("hang-up", "application/json", b'{"text": "abc"}')]
+    while not stop.is_set():
+        for name, ctype, body in bodies:
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+                if body is None:                                     # promises 100 bytes, sends 10
+                    s.sendall(head.format(ctype, 100).encode() + b'{"text": "')
+                elif name == "hang-up":
+                    s.sendall(head.format(ctype, len(body)).encode() + body[:5])
+                    answers[name] += 1
+                    continue
+                else:
+                    try:
+                        s.sendall(head.format(ctype, len(body)).encode() + body)
+                    except OSError:                                  # the server answered early and closed
+                        pass
+                res = http.client.HTTPResponse(s)
+                try:
+                    res.begin()
+                    answers[f"{name} -> {res.status}"] += 1
+                except OSError:
+                    answers[f"{name} -> connection closed"] += 1
+
+
+def bench_sustained(args):
+    import psutil
+    texts = [t[:50] for t in msra_texts() if len(t) >= 50]
+    server, port = start_server(args, "--body-timeout-s", "2")
+    proc = psutil.Process(server.pid)
+    try:
+        load_clients(port, texts, 4, 200)                                   # warm-up
+        rss, stop, answers = [], threading.Event(), Counter()
+        sampler = threading.Thread(target=lambda: [rss.append(proc.memory_info().rss / 2 ** 20) or time.sleep(0.5)
+                                                   for _ in iter(stop.is_set, True)])
+        abuser = threading.Thread(target=abuse, args=(port, stop, answers))
+        sampler.start()
+        abuser.start()
+        row = load_clients(port, texts, args.clients, args.sustained)
+        stop.set()
+        sampler.join()
+        abuser.join()
+        tenth = max(1, len(rss) // 10)
+        row.update({"bench": "sustained", "text_chars": 50, "rss_start_mb": rss[0], "rss_end_mb": rss[-1],
+                    "rss_max_mb": max(rss), "rss_first_tenth_mb": max(rss[:tenth]),
+                    "rss_last_tenth_mb": max(rss[-tenth:]), "rss_samples": len(rss), "abuse": dict(answers)})
+        record(row)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 def bench_server(args):
     import psutil
     texts = [t[:50] for t in msra_texts() if len(t) >= 50]
-    port = free_port()
-    cmd = [sys.executable, "-m", "zhner", "serve", "--port", str(port)] + (["--model", args.model] if args.model else [])
-    server = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
+    server, port = start_server(args)
     try:
-        for _ in range(300):
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                conn.request("GET", "/health")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
         proc = psutil.Process(server.pid)
         load_clients(port, texts, 4, 200)                                   # warm-up
         rss_before = proc.memory_info().rss / 2 ** 20
@@ -108,27 +177,34 @@ def bench_server(args):
 
 
 def bench_onnx(args):
+    """PyTorch vs ONNX Runtime (float32, and int8 weights) on MSRA test, side by side at 1 and 2 threads."""
     import torch
+    from zhner import evaluate, read_corpus
     from zhner.export import OnnxRunner, export_onnx
     from zhner.model import load
-    texts = msra_texts()
+    gold = read_corpus(DATA / "msra/msra_test_bio").examples
+    texts = [ex.text for ex in gold]
     chars = sum(map(len, texts))
+    key = lambda pred: [[(s.start, s.end, s.label) for s in p] for p in pred]       # noqa: E731
     with tempfile.TemporaryDirectory() as tmp:
-        export_onnx(load(args.model, onnx=False), tmp)
+        fp32, int8 = export_onnx(load(args.model, onnx=False), Path(tmp) / "fp32"), Path(tmp) / "int8"
+        export_onnx(load(args.model, onnx=False), int8, quantize=True)
         for threads in (1, 2):
             torch.set_num_threads(threads)
-            ref, onnx_model = load(tmp, onnx=False), load(tmp)
-            onnx_model.onnx = OnnxRunner(Path(tmp) / "model.onnx", threads)
-            row = {"bench": "onnx", "threads": threads, "texts": len(texts), "chars": chars}
-            spans = {}
-            for name, m in (("pytorch", ref), ("onnx", onnx_model)):
+            models = {"pytorch": load(fp32, onnx=False), "onnx": load(fp32), "onnx_int8": load(int8)}
+            for name in ("onnx", "onnx_int8"):
+                models[name].onnx = OnnxRunner(Path(models[name].onnx.path), threads)
+            row, spans = {"bench": "onnx", "threads": threads, "texts": len(texts), "chars": chars}, {}
+            for name, m in models.items():
                 m.predict(texts[:64])
                 t = time.perf_counter()
                 spans[name] = m.predict(texts, batch_size=64)
                 row[f"{name}_chars_per_s"] = chars / (time.perf_counter() - t)
-            row["identical_spans"] = [[(s.start, s.end, s.label) for s in p] for p in spans["pytorch"]] == \
-                [[(s.start, s.end, s.label) for s in p] for p in spans["onnx"]]
-            row["speedup"] = row["onnx_chars_per_s"] / row["pytorch_chars_per_s"]
+                row[f"{name}_f1"] = evaluate(gold, spans[name]).micro.f1
+            for name in ("onnx", "onnx_int8"):
+                same = sum(a == b for a, b in zip(key(spans["pytorch"]), key(spans[name])))
+                row[f"{name}_identical_texts"] = same
+                row[f"{name}_speedup"] = row[f"{name}_chars_per_s"] / row["pytorch_chars_per_s"]
             record(row)
 
 
@@ -156,12 +232,16 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--model", default=None, help="model directory (default: the bundled model)")
     p.add_argument("--requests", type=int, default=2000, help="requests per concurrency level")
+    p.add_argument("--sustained", type=int, default=0, help="requests of the sustained-load run (0: skip it)")
+    p.add_argument("--clients", type=int, default=64, help="concurrent clients of the sustained-load run")
     p.add_argument("--results", default=str(RESULTS))
     for part in ("server", "onnx", "dask"):
         p.add_argument(f"--skip-{part}", action="store_true")
     args = p.parse_args()
     global record
     record = partial(record, path=args.results)
+    if args.sustained:
+        bench_sustained(args)
     if not args.skip_server:
         bench_server(args)
     if not args.skip_onnx:

@@ -11,11 +11,19 @@ from zhner.model import load
 from zhner.training import train
 
 
-@pytest.mark.parametrize("encoder,head", list(itertools.product(
-    ["bilstm", "idcnn"], ["softmax", "crf", "globalpointer", "efficient_globalpointer"])))
-def test_onnx_predicts_identical_spans(encoder, head, tmp_path, data_dir):
+CASES = list(itertools.product(["bilstm", "idcnn"], ["softmax", "crf", "globalpointer", "efficient_globalpointer"]))
+CASES += [("bilstm", "cascade"), ("idcnn", "cascade-end"), ("transformer", "crf"), ("transformer", "globalpointer"),
+          ("transformer", "cascade")]
+
+
+@pytest.mark.parametrize("encoder,head", CASES)
+def test_onnx_predicts_identical_spans(encoder, head, tmp_path, data_dir, tiny_bert):
     write_corpus(tiny_corpus(), tmp_path / "train.jsonl")
     extra = {"model.word_dim": "8", "model.lexicon_dim": "8"} if encoder == "bilstm" and head == "crf" else {}
+    if head == "cascade-end":
+        head, extra = "cascade", {"model.cascade_repr": "end"}
+    if encoder == "transformer":
+        extra = {"model.transformer": str(tiny_bert), "train.encoder_lr": "1e-3"}
     result = train(load_config(None, {"data.train": str(tmp_path / "train.jsonl"), "model.encoder": encoder,
                                       "model.head": head, "model.hidden": "32", "model.bigram_dim": "8",
                                       "model.max_length": "64", "train.epochs": "8", "train.lr": "1e-2",
@@ -30,3 +38,17 @@ def test_onnx_predicts_identical_spans(encoder, head, tmp_path, data_dir):
     assert [[(s.start, s.end, s.label) for s in p] for p in ours] == \
         [[(s.start, s.end, s.label) for s in p] for p in theirs]
     assert sum(map(len, ours)) > 0
+
+
+def test_quantized_export_is_close(tmp_path, data_dir):
+    """int8 weights trade exactness for speed: spans agree on nearly every sentence, F1 moves little."""
+    from zhner import evaluate
+    gold = read_corpus(data_dir / "msra/msra_test_bio").examples[:300]
+    texts = [ex.text for ex in gold]
+    exact = load(None, onnx=False).predict(texts)
+    quantized = load(export_onnx(load(None, onnx=False), tmp_path / "q", quantize=True)).predict(texts)
+    assert (tmp_path / "q" / "model.onnx").stat().st_size < 0.5 * (tmp_path / "q" / "model.safetensors").stat().st_size
+    agree = sum([(s.start, s.end, s.label) for s in a] == [(s.start, s.end, s.label) for s in b]
+                for a, b in zip(exact, quantized))
+    assert agree >= 0.95 * len(texts)
+    assert abs(evaluate(gold, exact).micro.f1 - evaluate(gold, quantized).micro.f1) < 0.02

@@ -1,6 +1,8 @@
 """Hostile input: arbitrary Unicode (surrogates, controls, RTL marks, U+2028...), arbitrary bytes in files,
-arbitrary tag sequences and request bodies. Nothing crashes; spans stay inside the text; errors are typed."""
+arbitrary tag sequences and request bodies. Nothing crashes; spans stay inside the text; errors are typed.
+ZHNER_FUZZ_EXAMPLES sets the examples per test (default 60; RELIABILITY.md records a longer run)."""
 import json
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +15,8 @@ from zhner.spans import DataError
 
 SPECIAL = "\u200f\u202e\u2028\u2029\r\n\t\x00\x1b\ufeff\u0301\U0001F600\uff21\u3000\ud800"
 texts = st.text(st.one_of(st.characters(), st.sampled_from(SPECIAL)), max_size=300)
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+EXAMPLES = int(os.environ.get("ZHNER_FUZZ_EXAMPLES", "60"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +54,7 @@ def test_readers_survive_any_bytes(tmp_path, data, fmt):
         pass
 
 
+@FUZZ
 @given(st.lists(st.sampled_from(["O", "B-A", "I-A", "E-A", "S-A", "M-B", "B-B", "I-B", "B", "I"]), max_size=40),
        st.sampled_from([None, "BIO", "BIOES"]))
 def test_decoders_accept_any_tag_sequence(tags, scheme):

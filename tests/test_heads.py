@@ -1,5 +1,6 @@
 import itertools
 
+import pytest
 import torch
 
 from zhner.nn.heads import CRF, GlobalPointer
@@ -62,3 +63,22 @@ def test_globalpointer_flat_decoding_keeps_best_non_overlapping():
     spans = [Span(0, 4, "A", 0.9), Span(2, 6, "B", 0.95), Span(5, 7, "A", 0.6)]
     kept = GlobalPointer._flatten(spans)
     assert kept == [Span(2, 6, "B")]
+
+
+@pytest.mark.parametrize("scheme,scale", [("BIO", 1.0), ("BIOES", 1.0), ("BIOES", 8.0)])
+def test_pruned_viterbi_finds_the_best_path_with_many_tags(scheme, scale):
+    torch.manual_seed(1)
+    crf = CRF(4, [f"T{i}" for i in range(40)], scheme)                  # 81 / 161 tags: the pruned path
+    with torch.no_grad():
+        crf.trans.normal_(0, 1)
+    start, trans, end = (p.detach() for p in crf.potentials())
+    em = torch.randn(6, 30, len(crf.tagset)) * scale
+    mask = torch.arange(30)[None] < torch.tensor([30, 1, 7, 29, 15, 2])[:, None]
+    score = start + em[:, 0]
+    for t in range(1, 30):                                              # the plain (B, K, K) recursion
+        score = torch.where(mask[:, t, None], (score[:, :, None] + trans).max(1).values + em[:, t], score)
+    for b, path in enumerate(viterbi(em, mask, start, trans, end)):
+        assert len(path) == int(mask[b].sum())
+        value = start[path[0]] + em[b, 0, path[0]] + end[path[-1]] + sum(
+            trans[i, j] + em[b, t, j] for t, (i, j) in enumerate(zip(path, path[1:]), 1))
+        assert float(value) == pytest.approx(float((score[b] + end).max()), abs=1e-3)

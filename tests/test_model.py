@@ -18,20 +18,6 @@ def corpus_file(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def tiny_bert(tmp_path_factory):
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-    path = tmp_path_factory.mktemp("bert")
-    chars = sorted({c for ex in tiny_corpus() for c in ex.text})
-    (path / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars) + "\n",
-                                    encoding="utf-8")
-    torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=5 + len(chars), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                         intermediate_size=64, max_position_embeddings=128)).save_pretrained(path)
-    BertTokenizerFast(str(path / "vocab.txt")).save_pretrained(path)
-    return path
-
-
 CASES = list(itertools.product(["bilstm", "idcnn"], ["softmax", "crf", "globalpointer", "efficient_globalpointer"]))
 CASES += [("bilstm", "cascade"), ("idcnn", "cascade"), ("transformer", "crf"), ("transformer", "globalpointer"),
           ("transformer", "cascade")]
@@ -113,3 +99,52 @@ def test_patience_waits_for_a_first_entity(corpus_file, tmp_path):
                                       "train.output": str(tmp_path)}))
     log = (tmp_path / "log.jsonl").read_text().splitlines()
     assert result.dev.micro.f1 == 0 and len(log) == 5     # never found an entity, so never stopped early
+
+
+BROKEN_MODELS = {
+    "format version from the future": ("config.json", lambda p: p.write_text(
+        p.read_text().replace('"format_version": 1', '"format_version": 99')), "format version 99 is not supported"),
+    "config not JSON": ("config.json", lambda p: p.write_text("{"), "unreadable model config"),
+    "unknown config key": ("config.json", lambda p: p.write_text(
+        p.read_text().replace('"model": {', '"model": {"colour": 1, ')), "colour"),
+    "weights truncated": ("model.safetensors", lambda p: p.write_bytes(p.read_bytes()[:1000]), "model.safetensors"),
+    "weights missing": ("model.safetensors", lambda p: p.unlink(), "model.safetensors"),
+    "vocabulary missing": ("chars.json", lambda p: p.unlink(), "chars.json"),
+    "vocabulary truncated": ("chars.json", lambda p: p.write_text(p.read_text()[:50]), "chars.json"),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN_MODELS))
+def test_broken_model_directories_get_clear_errors(case, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from zhner.model import DEFAULT_MODEL
+    from zhner.spans import DataError
+    folder = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL, folder)
+    name, change, words = BROKEN_MODELS[case]
+    change(folder / name)
+    with pytest.raises(DataError, match=words):
+        load(folder)
+    res = subprocess.run([sys.executable, "-m", "zhner", "predict", "--model", str(folder), "张三"],
+                         capture_output=True, text=True)
+    assert res.returncode == 1 and str(folder) in res.stderr and "Traceback" not in res.stderr, res.stderr
+
+
+def test_loading_reads_no_pickle(tmp_path, monkeypatch):
+    import pickle
+    import shutil
+
+    from zhner.model import DEFAULT_MODEL
+    folder = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL, folder)
+    (folder / "pytorch_model.bin").write_bytes(b"not to be read")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("something was unpickled")
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(torch, "load", refuse)
+    assert load(folder).predict(["张三在北京"])[0]

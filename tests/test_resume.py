@@ -51,8 +51,10 @@ def test_atomic_directory_keeps_the_old_copy_until_the_new_one_is_whole(tmp_path
         raise RuntimeError("killed while writing")
     assert (target / "a.txt").read_text() == "1" and [p.name for p in tmp_path.iterdir()] == ["model"]
     (tmp_path / "model").rename(tmp_path / ".model.old")           # a kill between the two renames
+    (tmp_path / ".model.k1llxd").mkdir()                           # a kill while writing
     recover(target)
     assert (target / "a.txt").read_text() == "1" and oct(target.stat().st_mode)[-3:] == "755"
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
 
 
 def test_resume_without_checkpoint_is_a_clear_error(tmp_path):

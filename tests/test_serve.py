@@ -88,3 +88,56 @@ def test_viewer_page_and_render(client):
     assert page.status_code == 200 and "<textarea" in page.text and "fetch('render'" in page.text
     html = client.post("/render", json={"text": "昨天张伟去了北京市，张伟很开心。"}).json()["html"]
     assert 'data-label="PER"' in html and 'data-label="GPE"' in html and 'data-label="LOC"' in html
+
+
+@pytest.fixture(scope="module")
+def live_server(model):
+    """The app under a real uvicorn server on a free loopback port (TestClient cannot stall or hang up)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(model, Limits(body_timeout_s=1.0)), port=port,
+                                           log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield port
+    server.should_exit = True
+    thread.join(10)
+
+
+def _post(port, body: bytes):
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("POST", "/predict", body, {"content-type": "application/json"})
+    res = conn.getresponse()
+    return res.status, json.loads(res.read())
+
+
+def test_stalled_and_vanishing_clients_do_not_harm_others(live_server):
+    import socket
+    head = (b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+    stalled = socket.create_connection(("127.0.0.1", live_server))
+    stalled.sendall(head + b'{"text": "')                  # then nothing: a slow-loris client
+    for cut in (len(head) // 2, len(head) + 5):             # hang up inside the headers, then inside the body
+        with socket.create_connection(("127.0.0.1", live_server)) as gone:
+            gone.sendall((head + b'{"text": "x"}')[:cut])
+    body = json.dumps({"text": "张三在北京"}, ensure_ascii=False).encode()
+    with socket.create_connection(("127.0.0.1", live_server)) as gone:   # whole request, then hang up
+        gone.sendall(head.replace(b"100", str(len(body)).encode()) + body)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: _post(live_server, body), range(16)))
+    assert all(status == 200 and a["results"][0]["text"] == "张三在北京" for status, a in answers)
+    import http.client
+    stalled.settimeout(10)
+    reply = http.client.HTTPResponse(stalled)
+    reply.begin()
+    assert reply.status == 408 and "body not received within 1 s" in reply.read().decode()
+    stalled.close()
+    assert _post(live_server, b'{"texts": []}') == (200, {"results": []})

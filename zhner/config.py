@@ -87,6 +87,18 @@ class Config:
         return asdict(self)
 
 
+@dataclass
+class Limits:
+    """Limits of `zhner serve` (flags, or ZHNER_* variables for `uvicorn --factory`)."""
+    max_chars: int = field(default=100_000, metadata={"help": "characters per text (422 above)"})
+    max_texts: int = field(default=256, metadata={"help": "texts per request (422 above)"})
+    max_body_bytes: int = field(default=2_000_000, metadata={"help": "request body size (413 above)"})
+    body_timeout_s: float = field(default=30.0, metadata={"help": "time to receive a body (408 after)"})
+    max_queue: int = field(default=4096, metadata={"help": "texts waiting to be tagged (503 above)"})
+    max_wait_ms: float = field(default=5.0, metadata={"help": "how long a text waits to fill a batch"})
+    batch_size: int = field(default=64, metadata={"help": "texts per model call"})
+
+
 def _coerce(value, typ, where: str, parse: bool = False):
     """Check `value` against the field type; with `parse`, a string (from the command line) is read as TOML."""
     origin = typing.get_origin(typ)

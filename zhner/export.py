@@ -1,8 +1,8 @@
 """ONNX export. The graph holds the encoder and the head's output tensor (softmax log-probabilities, CRF
-emissions, or GlobalPointer span scores), with dynamic batch and length; Viterbi and span search stay
-outside it (`decode_outputs`). The exported directory is the model directory plus `model.onnx`, and
-`zhner.load` runs it with onnxruntime. Supported: BiLSTM and IDCNN encoders (char or word level, with any
-features) × softmax, CRF, GlobalPointer and Efficient GlobalPointer heads.
+emissions, GlobalPointer span scores, or Cascade's tagger outputs and type parts), with dynamic batch and
+length; Viterbi and span search stay outside it (`decode_outputs`), as do tokenisation and features. The
+exported directory is the model directory plus `model.onnx`, and `zhner.load` runs it with onnxruntime.
+Every encoder (BiLSTM, IDCNN, transformer; char or word level, any features) × every head.
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import torch
 
-INPUTS = ("chars", "mask", "bigrams", "words", "lex_ids", "lex_weights")
+INPUTS = ("chars", "mask", "bigrams", "words", "lex_ids", "lex_weights", "piece_input_ids", "piece_attention_mask",
+          "piece_token_type_ids", "piece_index")
 
 
 class _Graph(torch.nn.Module):
@@ -25,23 +26,27 @@ class _Graph(torch.nn.Module):
         return self.model.head.outputs(self.model.encoder(batch), batch)
 
 
-def export_onnx(model, out_dir) -> Path:
-    if model.cfg.encoder == "transformer" or not hasattr(model.head, "outputs"):
-        raise ValueError(f"ONNX export supports bilstm/idcnn encoders with softmax, crf and globalpointer heads, "
-                         f"not {model.cfg.encoder} + {model.cfg.head}")
+def export_onnx(model, out_dir, quantize: bool = False) -> Path:
+    """Write the model directory plus `model.onnx`; `quantize` stores int8 weights (onnxruntime's dynamic
+    quantization: activations are quantized at run time), which is faster on CPU but not bit-identical."""
     out_dir = Path(out_dir)
     model.save(out_dir)
     model.eval()
     batch = model.make_batch(["北京欢迎你。", "上海"])
     names = [k for k in INPUTS if k in batch]
-    axes = {k: {0: "batch", 1: "length", **({3: "words_per_set"} if k.startswith("lex_") else {})} for k in names}
-    axes["outputs"] = {0: "batch", 1: "length"} if model.cfg.head in ("softmax", "crf") else \
-        {0: "batch", 2: "length", 3: "length2"}
+    axes = {k: {0: "batch", 1: "pieces" if k.startswith("piece_") and k != "piece_index" else "length",
+                **({3: "words_per_set"} if k.startswith("lex_") else {})} for k in names}
+    axes["outputs"] = {0: "batch", 2: "length", 3: "length2"} if "globalpointer" in model.cfg.head else \
+        {0: "batch", 1: "length"}
     tmp = out_dir / "model.onnx.tmp"
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(_Graph(model, names), tuple(batch[k] for k in names), str(tmp), input_names=names,
                           output_names=["outputs"], dynamic_axes=axes, opset_version=17, dynamo=False)
+    if quantize:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        quantize_dynamic(str(tmp), str(tmp.with_suffix(".int8")), weight_type=QuantType.QInt8)
+        os.replace(tmp.with_suffix(".int8"), tmp)
     os.replace(tmp, out_dir / "model.onnx")
     return out_dir
 
@@ -54,7 +59,8 @@ class OnnxRunner:
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.path = str(path)
+        self.session = ort.InferenceSession(self.path, options, providers=["CPUExecutionProvider"])
         self.names = [i.name for i in self.session.get_inputs()]
 
     def __call__(self, batch):

@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def _old(path: Path) -> Path:
+def previous(path: Path) -> Path:
+    """Where `atomic_directory` keeps the previous directory while it renames the new one into place."""
     return path.with_name(f".{path.name}.old")
 
 
@@ -19,12 +20,13 @@ def atomic_directory(path):
     the two renames) at `.<name>.old`, from where `recover` brings it back."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    recover(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         yield tmp
         for p in [tmp, *tmp.rglob("*")]:                    # mkdtemp makes 0700; the result is for every user
             os.chmod(p, 0o755 if p.is_dir() else 0o644)
-        old = _old(path)
+        old = previous(path)
         shutil.rmtree(old, ignore_errors=True)
         if path.exists():
             os.replace(path, old)
@@ -36,7 +38,12 @@ def atomic_directory(path):
 
 
 def recover(path) -> None:
-    """Put back the previous directory if a kill struck between the two renames of `atomic_directory`."""
+    """Put back the previous directory if a kill struck between the two renames of `atomic_directory`, and
+    delete temporary directories that a kill left half-written."""
     path = Path(path)
-    if not path.exists() and _old(path).exists():
-        os.replace(_old(path), path)
+    if not path.exists() and previous(path).exists():
+        os.replace(previous(path), path)
+    if path.parent.is_dir():
+        for tmp in path.parent.glob(f".{path.name}.*"):
+            if tmp != previous(path) and tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)

@@ -11,13 +11,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from . import __version__
 from .config import ConfigError, ModelConfig, model_config_from_dict
 from .features.featurizer import Featurizer
-from .files import atomic_directory
+from .files import atomic_directory, previous
 from .nn.encoders import IDCNN, BiLSTM, InputEmbedding, Transformer
 from .nn.heads import HEADS
 from .spans import DataError, Span
@@ -58,7 +59,10 @@ class NERModel(nn.Module):
         device = next(self.parameters()).device
         f = self.featurizer
         units = [f.units(t) for t in texts] if f.word_level else None
-        batch = {k: v.to(device) for k, v in f.tensors(texts, units).items()}
+        tensors = f.tensors(texts, units)
+        if isinstance(self.encoder, Transformer):
+            tensors.update(self.encoder.pieces(texts, tensors["mask"].size(1)))
+        batch = {k: v.to(device) for k, v in tensors.items()}
         batch["texts"], batch["units"] = list(texts), units
         if spans is not None:
             lengths = batch["mask"].sum(1).tolist()
@@ -128,6 +132,8 @@ def load(path=None, device: str | None = None, onnx: bool | None = None) -> NERM
     """Load a model directory; `None` loads the bundled default model. A directory written by
     `zhner export --onnx` runs its graph with onnxruntime unless `onnx=False`."""
     path = Path(path) if path else DEFAULT_MODEL
+    if not path.exists() and previous(path).is_dir():  # a kill between the renames of a save left it aside
+        path = previous(path)
     meta_path = path / "config.json"
     if not meta_path.is_file():
         raise DataError("not a zhner model directory (no config.json)", path)
@@ -138,10 +144,17 @@ def load(path=None, device: str | None = None, onnx: bool | None = None) -> NERM
     if meta.get("format_version") != FORMAT_VERSION:
         raise DataError(f"model format version {meta.get('format_version')!r} is not supported by zhner "
                         f"{__version__} (expects {FORMAT_VERSION})", meta_path)
-    cfg = model_config_from_dict(meta["model"])
-    model = NERModel(cfg, meta["labels"], Featurizer.load(cfg, path), transformer_dir=str(path / "encoder"),
-                     pretrained=False)
-    model.load_state_dict(load_file(path / "model.safetensors"))
+    try:
+        cfg = model_config_from_dict(meta["model"])
+        labels = meta["labels"]
+    except (ConfigError, KeyError, TypeError) as e:
+        raise DataError(f"invalid model config: {e}", meta_path) from None
+    model = NERModel(cfg, labels, Featurizer.load(cfg, path), transformer_dir=str(path / "encoder"), pretrained=False)
+    weights = path / "model.safetensors"
+    try:
+        model.load_state_dict(load_file(weights))
+    except (OSError, SafetensorError, RuntimeError) as e:    # missing, truncated, or shapes that do not fit
+        raise DataError(f"unreadable weights: {str(e).splitlines()[0]}", weights) from None
     model.eval()
     if onnx or (onnx is None and (path / "model.onnx").exists()):
         from .export import OnnxRunner

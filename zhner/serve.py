@@ -3,8 +3,10 @@ entity viewer: `GET /` (a page to type text into) backed by `POST /render` (enti
 
 Requests are micro-batched: texts from concurrent requests wait at most `max_wait_ms` to be tagged
 together in one `model.predict` call (run in a worker thread, so the event loop stays responsive).
-Limits answer with JSON errors, never a 500: body larger than `max_body_bytes` → 413; a text longer than
-`max_chars` or more than `max_texts` texts → 422; more than `max_queue` texts waiting → 503.
+Limits answer with JSON errors, never a 500: body larger than `max_body_bytes` → 413; a body not received
+within `body_timeout_s` (a slow or stalled client) → 408; a text longer than `max_chars` or more than
+`max_texts` texts → 422; more than `max_queue` texts waiting → 503. A client that disconnects mid-request
+costs nothing but its own request.
 Long texts are windowed by the model, not truncated.
 """
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import json
 import os
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -21,18 +23,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
 from . import __version__
+from .config import Limits
 from .spans import Example
 from .viz import render_docs, viewer
-
-
-@dataclass
-class Limits:
-    max_chars: int = 100_000
-    max_texts: int = 256
-    max_body_bytes: int = 2_000_000
-    max_queue: int = 4096
-    max_wait_ms: float = 5.0
-    batch_size: int = 64
 
 
 class PredictRequest(BaseModel):
@@ -100,11 +93,11 @@ class Batcher:
 
 
 class BodyLimit:
-    """ASGI middleware: a request body over `max_bytes` (declared or streamed) gets 413 before any parsing.
-    The body is read here, at most `max_bytes` of it, and replayed to the app."""
+    """ASGI middleware: a request body over `max_bytes` (declared or streamed) gets 413 before any parsing,
+    one not received within `timeout_s` gets 408. The body is read here and replayed to the app."""
 
-    def __init__(self, app, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int, timeout_s: float):
+        self.app, self.max_bytes, self.timeout_s = app, max_bytes, timeout_s
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
@@ -114,8 +107,13 @@ class BodyLimit:
         if not declared.isdigit() or int(declared) > self.max_bytes:
             return await too_big(scope, receive, send)
         body, more = b"", True
+        deadline = asyncio.get_running_loop().time() + self.timeout_s
         while more:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), deadline - asyncio.get_running_loop().time())
+            except asyncio.TimeoutError:
+                return await _error(408, ["body"], f"body not received within {self.timeout_s:g} s")(
+                    scope, receive, send)
             if message["type"] == "http.disconnect":
                 return
             body += message.get("body", b"")
@@ -170,7 +168,7 @@ def create_app(model=None, limits: Limits | None = None) -> FastAPI:
         return SafeJSONResponse({"detail": [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
                                             for e in exc.errors()]}, status_code=422)
 
-    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, timeout_s=limits.body_timeout_s)
 
     @app.get("/health")
     async def health():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from ..schemes import encode
@@ -36,14 +37,19 @@ def iter_lines(path):
                                     "e.g. iconv -f gbk -t utf-8)", path, lineno)
 
 
-def decode_text(path) -> str:
-    """Whole file as text, or a DataError naming the line of the first bad byte."""
-    data = read_bytes(path)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DataError(f"not valid UTF-8 at byte {e.start} (convert the file to UTF-8)", path,
-                        data.count(b"\n", 0, e.start) + 1) from None
+def decode_lenient(path) -> str:
+    """Whole file as text (BOM dropped); bytes that are not UTF-8 become U+DC80..U+DCFF (`surrogateescape`),
+    which `bad_bytes` finds, so one bad record does not cost the rest of the file."""
+    return read_bytes(path).decode("utf-8-sig", "surrogateescape")
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")
+
+
+def bad_bytes(text: str, start: int = 0, end: int | None = None) -> int:
+    """Offset of the first byte `decode_lenient` could not decode in text[start:end], or -1."""
+    m = _ESCAPED.search(text, start, len(text) if end is None else end)
+    return m.start() if m else -1
 
 
 def json_records(path, build):

@@ -1,21 +1,22 @@
 """CMeEE: a JSON list of `{"text", "entities": [{"start_idx", "end_idx" (inclusive), "type", "entity"}]}`.
 
-Records are decoded one by one so an error names the line where its record starts; a syntax error ends
-the file there (records before it are kept in lenient mode).
+Records are decoded one by one so an error names the line where its record starts; a record holding bytes
+that are not UTF-8 is an error of its own, a syntax error ends the file there (records before it are kept in
+lenient mode).
 """
 from __future__ import annotations
 
 import json
 
 from ..spans import DataError
-from .base import build_example, decode_text, get_text
+from .base import bad_bytes, build_example, decode_lenient, get_text
 
 _decoder = json.JSONDecoder()
 
 
 def _records(path):
     """Yield `(lineno, obj)`; a syntax error is yielded as a DataError and stops the scan."""
-    text = decode_text(path)
+    text = decode_lenient(path)
     pos = len(text) - len(text.lstrip())
     if not text.startswith("[", pos):
         yield 1, DataError("expected a JSON list of records starting with '['", path, 1)
@@ -30,12 +31,23 @@ def _records(path):
         if text[pos] == "]":
             return
         lineno = text.count("\n", 0, pos) + 1
+        start = pos
         try:
             obj, pos = _decoder.raw_decode(text, pos)
         except json.JSONDecodeError as e:
-            yield e.lineno, DataError(f"bad JSON: {e.msg} at column {e.colno}", path, e.lineno)
+            bad = bad_bytes(text, start, e.pos + 1)
+            yield e.lineno, _not_utf8(text, bad, path) if bad >= 0 else \
+                DataError(f"bad JSON: {e.msg} at column {e.colno}", path, e.lineno)
             return
-        yield lineno, obj
+        bad = bad_bytes(text, start, pos)
+        yield lineno, (_not_utf8(text, bad, path) if bad >= 0 else obj)
+
+
+def _not_utf8(text, offset, path) -> DataError:
+    lineno = text.count("\n", 0, offset) + 1
+    column = offset - text.rfind("\n", 0, offset)
+    return DataError(f"not valid UTF-8 at column {column} (convert the file to UTF-8, e.g. iconv -f gbk -t utf-8)",
+                     path, lineno)
 
 
 def read(path):

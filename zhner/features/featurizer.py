@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from ..spans import DataError
 from .lexicon import Lexicon
 from .segment import Segmenter
 from .vectors import extend_vocab, initialise, load_vectors
@@ -192,12 +193,22 @@ class Featurizer:
 
     @classmethod
     def load(cls, cfg, folder: Path) -> "Featurizer":
-        def vocab(name):
+        """The vocabularies `cfg` needs, from a model directory; DataError names a missing or broken file."""
+        char_level = cfg.level == "char"
+
+        def vocab(name, needed=True):
             path = folder / f"{name}.json"
-            return Vocab.load(path) if path.exists() else None
+            if not needed:
+                return None
+            if not path.is_file():
+                raise DataError("missing from the model directory", path)
+            return Vocab.load(path)
         if (folder / "user_dict.txt").exists():
             cfg.user_dict = str(folder / "user_dict.txt")
         lexicon = None
-        if (folder / "lexicon.tsv").exists():
+        if cfg.lexicon_dim:
+            if not (folder / "lexicon.tsv").is_file():
+                raise DataError("missing from the model directory", folder / "lexicon.tsv")
             lexicon = Lexicon.from_sources([folder / "lexicon.tsv"], cfg.lexicon_max_len)
-        return cls(cfg, vocab("chars"), vocab("bigrams"), vocab("words"), lexicon, vocab("lexicon_words"))
+        return cls(cfg, vocab("chars"), vocab("bigrams", char_level and cfg.bigram_dim > 0),
+                   vocab("words", char_level and cfg.word_dim > 0), lexicon, vocab("lexicon_words", lexicon is not None))

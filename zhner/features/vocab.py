@@ -9,6 +9,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from ..spans import DataError
+
 PAD, UNK = "<pad>", "<unk>"
 END = "</s>"
 
@@ -53,4 +55,11 @@ class Vocab:
 
     @classmethod
     def load(cls, path) -> "Vocab":
-        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+        """A saved vocabulary: a JSON list of strings; anything else is a DataError naming the file."""
+        try:
+            itos = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise DataError(f"unreadable vocabulary: {e}", path) from None
+        if not isinstance(itos, list) or not all(isinstance(w, str) for w in itos):
+            raise DataError("a vocabulary must be a JSON list of strings", path)
+        return cls(itos)

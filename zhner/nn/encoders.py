@@ -101,18 +101,23 @@ class Transformer(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.dim = self.model.config.hidden_size
 
-    def forward(self, batch):
-        texts, length = batch["texts"], batch["mask"].size(1)
-        enc = self.tokenizer(texts, return_offsets_mapping=True, padding=True, truncation=True,
+    def pieces(self, texts, length: int) -> dict:
+        """Word-piece tensors: the tokenizer's (input_ids, attention_mask, ...) and `piece_index` (B×L), the
+        piece covering each character (0, i.e. [CLS], where none does; such characters are zeroed)."""
+        enc = self.tokenizer(list(texts), return_offsets_mapping=True, padding=True, truncation=True,
                              max_length=self.max_tokens, return_tensors="pt")
         offsets = enc.pop("offset_mapping")
-        device = batch["mask"].device
-        out = self.model(**{k: v.to(device) for k, v in enc.items()}).last_hidden_state
         index = torch.zeros(len(texts), length, dtype=torch.long)
         for b in range(len(texts)):
             for t, (s, e) in enumerate(offsets[b].tolist()):
                 if e > s:
                     index[b, s:e] = t
-        h = out.gather(1, index.to(device).unsqueeze(-1).expand(-1, -1, out.size(-1)))
-        covered = (index > 0).to(device).unsqueeze(-1) & batch["mask"].unsqueeze(-1)
+        return {**{f"piece_{k}": v for k, v in enc.items()}, "piece_index": index}
+
+    def forward(self, batch):
+        pieces = {k[6:]: v for k, v in batch.items() if k.startswith("piece_") and k != "piece_index"}
+        out = self.model(**pieces).last_hidden_state
+        index = batch["piece_index"]
+        h = out.gather(1, index.unsqueeze(-1).expand(-1, -1, out.size(-1)))
+        covered = (index > 0).unsqueeze(-1) & batch["mask"].unsqueeze(-1)
         return self.dropout(h * covered)

@@ -2,7 +2,8 @@
 cost does not grow with the number of types; (b) typing each span: p(type | span) = softmax(W r), with
 r = [h_start; h_end] or r = h_end (the reference's choice). The type loss is the cross-entropy on gold spans
 only, i.e. every non-entity position is masked out of it. A predicted span's score is
-p(span) · p(type | span)."""
+p(span) · p(type | span). Since W [h_i; h_j] + b = A_i + E_j with A = h W_startᵀ, E = h W_endᵀ + b, the
+head's outputs (for ONNX) are per position: [tagger outputs | A | E]."""
 from __future__ import annotations
 
 import torch
@@ -31,26 +32,38 @@ class Cascade(nn.Module):
         return {"tags": self.tagger.tagset.targets(lengths, spans, untyped=True),
                 "spans": span_index(self.labels, spans)}
 
-    def type_logits(self, h, rows, starts, ends):
-        r = h[rows, ends] if self.repr == "end" else torch.cat([h[rows, starts], h[rows, ends]], -1)
-        return self.typer(r)
+    def type_parts(self, h):
+        """(A, E), B×L×types each, with typer([h_i; h_j]) = A_i + E_j (A = 0 for the end-only representation)."""
+        w, b = self.typer.weight, self.typer.bias
+        if self.repr == "end":
+            return torch.zeros(*h.shape[:-1], len(self.labels), device=h.device), h @ w.T + b
+        d = h.size(-1)
+        return h @ w[:, :d].T, h @ w[:, d:].T + b
 
     def loss(self, h, batch):
         loss = self.tagger.loss(h, batch)
         if len(batch["spans"]):
             b, c, i, j = batch["spans"].to(h.device).unbind(1)
-            loss = loss + F.cross_entropy(self.type_logits(h, b, i, j), c)
+            a, e = self.type_parts(h)
+            loss = loss + F.cross_entropy(a[b, i] + e[b, j], c)
         return loss
+
+    def outputs(self, h, batch):
+        return torch.cat([self.tagger.outputs(h, batch), *self.type_parts(h)], -1)
 
     @torch.no_grad()
     def decode(self, h, batch):
-        untyped = self.tagger.decode(h, batch)
+        return self.decode_outputs(self.outputs(h, batch), batch)
+
+    def decode_outputs(self, out, batch):
+        n, c = len(self.tagger.tagset), len(self.labels)
+        untyped = self.tagger.decode_outputs(out[..., :n], batch)
+        a, e = out[..., n:n + c], out[..., n + c:]
         flat = [(b, s) for b, spans in enumerate(untyped) for s in spans]
-        out = [[] for _ in untyped]
+        result = [[] for _ in untyped]
         if flat:
-            idx = torch.tensor([(b, s.start, s.end - 1) for b, s in flat], device=h.device)
-            probs = self.type_logits(h, idx[:, 0], idx[:, 1], idx[:, 2]).softmax(-1).cpu()
-            best, label = probs.max(-1)
-            for (b, s), p, c in zip(flat, best.tolist(), label.tolist()):
-                out[b].append(Span(s.start, s.end, self.labels[c], s.score * p))
-        return out
+            b, i, j = torch.tensor([(b, s.start, s.end - 1) for b, s in flat], device=out.device).unbind(1)
+            best, label = (a[b, i] + e[b, j]).softmax(-1).max(-1)
+            for (b, s), p, k in zip(flat, best.tolist(), label.tolist()):
+                result[b].append(Span(s.start, s.end, self.labels[k], s.score * p))
+        return result

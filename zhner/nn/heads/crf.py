@@ -17,12 +17,65 @@ from .tagging import TagSet
 NEG = -1e4
 
 
+def _plan(trans, few: int = 4):
+    """The allowed transitions (T > NEG/2) as (`dense`, `sparse`): `dense` lists (rows, cols, T[rows][:, cols],
+    column maxima) for each group of columns sharing a predecessor set larger than `few`; `sparse` is
+    (cols, preds, valid) for the other columns, preds padded to `few` (I-X: only B-X and I-X precede it)."""
+    allowed = trans > NEG / 2
+    sets, which = torch.unique(allowed.T, dim=0, return_inverse=True)
+    dense, small = [], []
+    for g, rows in enumerate(sets):
+        cols = (which == g).nonzero().flatten()
+        if int(rows.sum()) > few:
+            rows = rows.nonzero().flatten()
+            block = trans[rows][:, cols]
+            dense.append((rows, cols, block, block.max(0).values))
+        else:
+            small.append(cols)
+    sparse = None
+    if small:
+        cols = torch.cat(small)
+        valid, preds = allowed.T[cols].to(torch.int8).topk(few, 1)
+        sparse = (cols, preds, valid.bool())
+    return dense, sparse
+
+
+def _best_previous(score, trans, plan):
+    """max_i score[:, i] + T[i, j] and its argmax, for every tag j (−10⁴-ish where nothing may precede j).
+
+    Exact pruning in each dense group: with i* = argmax score over the group's rows, column j reaches at least
+    score[i*] + T[i*, j], so row i can win somewhere only if score[i] ≥ θ = min_j (score[i*] + T[i*, j] −
+    max_i' T[i', j]). Only rows above θ (usually a handful) enter the max, not all K² pairs."""
+    best = torch.full_like(score, 2 * NEG)
+    idx = torch.zeros(score.shape, dtype=torch.long, device=score.device)
+    dense, sparse = plan
+    for rows, cols, block, col_max in dense:
+        s = score[:, rows]
+        top, arg = s.max(1, keepdim=True)
+        theta = (top + block[arg.squeeze(1)] - col_max).min(1, keepdim=True).values
+        k = int((s >= theta).sum(1).max())
+        values, picked = s.topk(k, 1) if k < len(rows) else (s, torch.arange(len(rows)).expand_as(s))
+        b, pick = (values.unsqueeze(2) + block[picked]).max(1)
+        best[:, cols], idx[:, cols] = b, rows[picked.gather(1, pick)]
+    if sparse is not None:
+        cols, preds, valid = sparse
+        cand = (score[:, preds] + trans[preds, cols.unsqueeze(1)]).masked_fill(~valid, 3 * NEG)
+        b, pick = cand.max(2)
+        best[:, cols], idx[:, cols] = b, preds.gather(1, pick.T).T
+    return best, idx
+
+
 def viterbi(emissions, mask, start, trans, end):
-    """Best tag path per sequence: (B, T, K) emissions, (B, T) bool mask -> list of id lists."""
+    """Best tag path per sequence: (B, T, K) emissions, (B, T) bool mask -> list of id lists. Up to 64 tags
+    the full (B, K, K) max is cheapest; above, the pruned, structure-aware `_best_previous`."""
+    plan = _plan(trans) if trans.size(0) > 64 else None
     score = start + emissions[:, 0]
     history = []
     for t in range(1, emissions.size(1)):
-        best, idx = (score.unsqueeze(2) + trans).max(1)
+        if plan is None:
+            best, idx = (score.unsqueeze(2) + trans).max(1)
+        else:
+            best, idx = _best_previous(score, trans, plan)
         step = mask[:, t].unsqueeze(1)
         score = torch.where(step, best + emissions[:, t], score)
         history.append(idx)
