@@ -276,9 +276,11 @@ def prepare_vectors(dataset):
 def child(args):
     runner = {"zhner": run_zhner, "spacy": run_spacy, "lac": run_lac, "crf": run_crf_timing}[args.system]
     result = runner(args)
+    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
+                            text=True).stdout.strip()
     result.update({"system": args.system, "suite": args.suite, "dataset": args.dataset, "name": args.name,
                    "epochs": args.epochs, "seed": args.seed, "limit": args.limit, "peak_rss_mb": peak_rss_mb(),
-                   "finished": time.strftime("%Y-%m-%d %H:%M:%S")})
+                   "commit": commit, "finished": time.strftime("%Y-%m-%d %H:%M:%S")})
     with open(args.results, "a", encoding="utf-8") as f:
         f.write(json.dumps(result, ensure_ascii=False) + "\n")
 

@@ -50,12 +50,16 @@ def test_rope_scores_depend_on_relative_position_only():
 
 
 def test_multilabel_crossentropy_formula():
-    s = torch.tensor([[[[2.0, -1.0], [0.5, 3.0]]]])
-    gold = torch.tensor([[[[True, False], [False, False]]]])
-    valid = torch.tensor([[[[True, True], [False, True]]]])
-    expected = torch.log(1 + torch.exp(torch.tensor(-2.0))) + torch.log(1 + torch.exp(torch.tensor(-1.0)) +
-                                                                        torch.exp(torch.tensor(3.0)))
-    assert torch.allclose(multilabel_crossentropy(s, gold, valid), expected)
+    invalid = torch.finfo(torch.float32).min / 4
+    s = torch.tensor([[[[2.0, -1.0], [invalid, 3.0]]], [[[0.0, 1.0], [invalid, invalid]]]], requires_grad=True)
+    gold = torch.tensor([[0, 0, 0, 0], [0, 0, 1, 1], [1, 0, 0, 1]])              # (row, type, start, end)
+    e = lambda x: torch.exp(torch.tensor(x))                                    # noqa: E731
+    first = 2 * torch.log(1 + e(-2.0) + e(-3.0)) + torch.log(1 + e(-1.0))        # pos_weight 2
+    second = 2 * torch.log(1 + e(-1.0)) + torch.log(1 + e(0.0))
+    loss = multilabel_crossentropy(s, gold, pos_weight=2.0)
+    assert torch.allclose(loss, (first + second) / 2)                           # mean over the batch
+    loss.backward()
+    assert torch.isfinite(s.grad).all()
 
 
 def test_globalpointer_flat_decoding_keeps_best_non_overlapping():

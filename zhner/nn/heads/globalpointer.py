@@ -43,18 +43,23 @@ def span_mask(mask):
     return (mask[:, None, :, None] & mask[:, None, None, :] & upper)
 
 
-def multilabel_crossentropy(scores, gold, valid, pos_weight: float = 1.0):
-    """Σ over rows of w·log(1 + Σ_pos e^{−s}) + log(1 + Σ_neg e^{s}); scores/gold/valid are (B, C, T, T).
-    w = pos_weight > 1 makes a missed entity cost more than a spurious one (WOL for GlobalPointer)."""
-    big = torch.finfo(scores.dtype).max / 4
+def multilabel_crossentropy(scores, spans, pos_weight: float = 1.0):
+    """(1/B) Σ over (row, type) of w·log(1 + Σ_pos e^{−s}) + log(1 + Σ_neg e^{s}). `scores` (B, C, T, T) are
+    already −∞-like outside valid spans (as `scores()` returns them); `spans` (N, 4) index the gold ones.
+    The positive term touches the N gold scores only; w = pos_weight > 1 makes a missed entity cost more
+    than a spurious one (WOL for GlobalPointer)."""
+    bsz, c, t, _ = scores.shape
     s = scores.flatten(2)
-    gold, valid = gold.flatten(2), valid.flatten(2)
-    zeros = torch.zeros_like(s[..., :1])
-    pos = torch.where(gold, -s, -big)
-    neg = torch.where(valid & ~gold, s, -big)
-    loss = pos_weight * torch.logsumexp(torch.cat([pos, zeros], -1), -1) + \
-        torch.logsumexp(torch.cat([neg, zeros], -1), -1)
-    return loss.sum(1).mean()
+    b, k, i, j = spans.to(s.device).unbind(1)
+    row, col = b * c + k, i * t + j
+    neg = s.index_put((b, k, col), torch.tensor(torch.finfo(s.dtype).min / 4, device=s.device))
+    total = torch.logaddexp(torch.logsumexp(neg, -1), torch.zeros(())).sum()
+    if len(spans):
+        v = -s[b, k, col]
+        shift = torch.zeros(bsz * c, device=s.device).scatter_reduce(0, row, v.detach(), "amax")
+        acc = torch.exp(-shift).index_add(0, row, torch.exp(v - shift[row]))
+        total = total + pos_weight * (shift + acc.log()).sum()
+    return total / bsz
 
 
 class _SpanHead(nn.Module):
@@ -66,12 +71,7 @@ class _SpanHead(nn.Module):
         return {"spans": span_index(self.labels, spans)}
 
     def loss(self, h, batch):
-        scores = self.scores(h, batch["mask"])
-        gold = torch.zeros_like(scores, dtype=torch.bool)
-        if len(batch["spans"]):
-            b, c, i, j = batch["spans"].to(h.device).unbind(1)
-            gold[b, c, i, j] = True
-        return multilabel_crossentropy(scores, gold, span_mask(batch["mask"]).expand_as(scores), self.pos_weight)
+        return multilabel_crossentropy(self.scores(h, batch["mask"]), batch["spans"], self.pos_weight)
 
     def outputs(self, h, batch):
         return self.scores(h, batch["mask"])
