@@ -1,12 +1,13 @@
 """NER benchmarks. Suites: `grid` (issue 3: encoders × heads), `ablation` (issue 4: Cascade, word and
 lexicon features, WOL, bigrams, pretrained vectors), `types` (issue 4: cost against the number of types on
-the e-commerce titles); plus spaCy on the same splits, our CRF timed against pytorch-crf, and Baidu LAC
+the e-commerce titles), `lexicon` (issue 6: jieba's dictionary against mined terms as lexicon features); plus spaCy on the same splits, our CRF timed against pytorch-crf, and Baidu LAC
 zero-shot on MSRA. Every run is a subprocess (its own peak RSS) that appends one JSON line to the results
 file; finished runs are skipped on a rerun. `report.py` renders BENCHMARKS.md from the results.
 
     python benchmarks/ner.py --suite grid --datasets cluener,cmeee,msra --spacy --epochs 10
     python benchmarks/ner.py --suite ablation --datasets cluener,msra,ecommerce --epochs 10
     python benchmarks/ner.py --suite types --epochs 1
+    python benchmarks/ner.py --suite lexicon --datasets ecommerce --epochs 4
     python benchmarks/ner.py --crf-timing --lac
     python benchmarks/report.py
 """
@@ -32,6 +33,7 @@ DATASETS = {
     "ecommerce": ("ecommerce_wavewangyue/train", "ecommerce_wavewangyue/test", 0.05),
 }
 VECTORS = ROOT / "runs" / "vectors"
+LEXICONS = ROOT / "runs" / "lexicons"
 UNLABELLED = ["corpus_online_shopping_reviews/online_shopping_10_cats.csv", "corpus_thucnews_titles/dev.txt::0",
               "corpus_thucnews_titles/test.txt::0"]
 
@@ -63,9 +65,29 @@ def ablation_runs(dataset):
     return runs
 
 
+def lexicon_runs(dataset):
+    """Issue 6: SoftLexicon features from jieba's dictionary against terms mined from the dataset's own text."""
+    mined = LEXICONS / f"{dataset}.tsv"
+    base = {"model.head": "cascade"}
+    return [("Cascade-BiLSTM-CRF", base),
+            ("+ lexicon: jieba", {**base, "model.lexicon_dim": "50", "model.lexicon": '["jieba"]'}),
+            ("+ lexicon: mined", {**base, "model.lexicon_dim": "50", "model.lexicon": f'["{mined}"]'}),
+            ("+ lexicon: jieba + mined", {**base, "model.lexicon_dim": "50", "model.lexicon": f'["jieba", "{mined}"]'})]
+
+
+def prepare_lexicon(dataset):
+    """`zhner mine discover` on the dataset's train + test text (texts only, as for the vectors)."""
+    path = LEXICONS / f"{dataset}.tsv"
+    if not path.exists():
+        train_file, test_file, _ = DATASETS[dataset]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "zhner", "mine", "discover", str(DATA / train_file),
+                        str(DATA / test_file), "-o", str(path), "--min-count", "3", "--min-pmi", "0.5"], check=True)
+
+
 def types_runs():
     return [(f"{head}-{n}", {"model.head": head, "data.limit": "0", "bench.types": str(n)})
-            for n in (10, 100, 431) for head in ("crf", "cascade", "globalpointer")]
+            for n in (10, 100, 431) for head in ("crf", "cascade", "globalpointer", "efficient_globalpointer")]
 
 
 def peak_rss_mb() -> float:
@@ -291,7 +313,7 @@ def key(r) -> tuple:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--suite", choices=("grid", "ablation", "types", "crf", "lac"), default="grid")
+    p.add_argument("--suite", choices=("grid", "ablation", "types", "lexicon", "crf", "lac"), default="grid")
     p.add_argument("--datasets", default="", help="comma-separated: cluener,msra,cmeee,ecommerce")
     p.add_argument("--encoders", default="bilstm,idcnn", help="grid suite")
     p.add_argument("--heads", default="softmax,crf,globalpointer,efficient_globalpointer", help="grid suite")
@@ -323,6 +345,9 @@ def main():
         elif args.suite == "ablation":
             runs = ablation_runs(ds)
             prepare_vectors(ds)
+        elif args.suite == "lexicon":
+            runs = lexicon_runs(ds)
+            prepare_lexicon(ds)
         else:
             runs = types_runs()
         only = set(filter(None, args.only.split(",")))

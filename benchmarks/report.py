@@ -81,18 +81,24 @@ def mining_tables() -> list[str]:
     rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()] if path.exists() else []
     if not rows:
         return []
-    out = ["## Term mining (issue 6)", "", "Command: `python benchmarks/mining.py`: nlp-zero `Word_Finder(min_proba=1e-6, "
-           "min_pmi=0.5)` vs `zhner mine discover` (max_n 4, min_count 3, min_pmi 0.5), both ranked by count; each "
-           "system in its own process. Precision against the labelled entity strings (length ≥ 2) of the e-commerce "
+    out = ["## Term mining (issue 6)", "", "Command: `python benchmarks/mining.py --scale 20` and `python "
+           "benchmarks/mining.py --skip-base --gigabyte --max-entries 2000000`: nlp-zero `Word_Finder(min_proba=1e-6, "
+           "min_pmi=0.5)` vs `zhner mine discover` (max_n 4, min_pmi 0.5, min_count max(3, 10⁻⁶·characters), n-gram "
+           "budget `max_entries`), both ranked by count; each system in its own process; the 20× and 1 GB corpora "
+           "are streamed from a file. Precision against the labelled entity strings (length ≥ 2) of the e-commerce "
            "titles.", "",
-           "| corpus | chars | system | seconds | peak RSS MB | words | P@100 | P@500 | top-1000 overlap |",
-           "|---|---|---|---|---|---|---|---|---|"]
+           "| corpus | chars | system | seconds | speed-up | peak RSS MB | budget | words | P@100 | P@500 | "
+           "top-1000 overlap |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     latest = {(r["system"], r["corpus"]): r for r in rows}
-    for (system, corpus), r in sorted(latest.items(), key=lambda x: (x[0][1] != "titles", x[0][1], x[0][0])):
+    for (system, corpus), r in sorted(latest.items(), key=lambda x: (x[1]["chars"], x[0][0])):
         p100 = f"{r['precision_at_100']:.2f}" if "precision_at_100" in r else "–"
         p500 = f"{r['precision_at_500']:.2f}" if "precision_at_500" in r else "–"
-        out.append(f"| {corpus} | {r['chars']:,} | {system} | {r['seconds']:.1f} | {r['peak_rss_mb']:.0f} | {r['words']:,} "
-                   f"| {p100} | {p500} | {r['overlap_top1000']:.2f} |")
+        other = latest.get(("nlp-zero", corpus))
+        speed = f"{other['seconds'] / r['seconds']:.2f}×" if system == "zhner" and other else "–"
+        overlap = f"{r['overlap_top1000']:.2f}" if "overlap_top1000" in r else "–"
+        budget = f"{r['max_entries']:,}" if r.get("max_entries") else "–"
+        out.append(f"| {corpus} | {r['chars']:,} | {system} | {r['seconds']:.1f} | {speed} | {r['peak_rss_mb']:.0f} | "
+                   f"{budget} | {r['words']:,} | {p100} | {p500} | {overlap} |")
     return out + [""]
 
 
@@ -112,13 +118,29 @@ def serving_tables() -> list[str]:
         out += [f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']:.0f} | {r['p50_ms']:.1f} | "
                 f"{r['p99_ms']:.1f} | {r['rss_before_mb']:.0f} → {r['rss_mb']:.0f} |" for r in server[-3:]]
         out.append("")
-    onnx = [r for r in rows if r["bench"] == "onnx"]
+    sustained = [r for r in rows if r["bench"] == "sustained"]
+    if sustained:
+        r = sustained[-1]
+        abuse = ", ".join(f"{k}: {v}" for k, v in sorted(r["abuse"].items()))
+        out += [f"Sustained load (issue 8): `python benchmarks/serving.py --sustained {r['requests']} --clients "
+                f"{r['clients']} --skip-server --skip-onnx --skip-dask`, with one abusive client alongside "
+                f"({abuse}).", "",
+                "| clients | requests | errors | throughput req/s | p50 ms | p99 ms | RSS first 10% → last 10% (max) MB |",
+                "|---|---|---|---|---|---|---|",
+                f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']:.0f} | {r['p50_ms']:.1f} | "
+                f"{r['p99_ms']:.1f} | {r['rss_first_tenth_mb']:.0f} → {r['rss_last_tenth_mb']:.0f} "
+                f"({r['rss_max_mb']:.0f}) |", ""]
+    onnx = [r for r in rows if r["bench"] == "onnx" and "onnx_int8_chars_per_s" in r]
     if onnx:
-        out += ["ONNX Runtime vs PyTorch, `predict` on all of MSRA test (3442 texts), same process:", "",
-                "| threads | PyTorch chars/s | ONNX Runtime chars/s | speed-up | identical spans |",
-                "|---|---|---|---|---|"]
+        out += ["ONNX Runtime vs PyTorch, `predict` on all of MSRA test (3442 texts), same process, one after the "
+                "other; float32 export and `zhner export --onnx DIR --quantize` (int8 weights):", "",
+                "| threads | PyTorch chars/s | ONNX chars/s | speed-up | identical texts | ONNX int8 chars/s | "
+                "speed-up | identical texts | F1 PyTorch / ONNX / int8 |", "|---|---|---|---|---|---|---|---|---|"]
         out += [f"| {r['threads']} | {r['pytorch_chars_per_s']:,.0f} | {r['onnx_chars_per_s']:,.0f} | "
-                f"{r['speedup']:.2f}× | {r['identical_spans']} |" for r in onnx[-2:]]
+                f"{r['onnx_speedup']:.2f}× | {r['onnx_identical_texts']}/{r['texts']} | "
+                f"{r['onnx_int8_chars_per_s']:,.0f} | {r['onnx_int8_speedup']:.2f}× | "
+                f"{r['onnx_int8_identical_texts']}/{r['texts']} | {pct(r['pytorch_f1'])} / {pct(r['onnx_f1'])} / "
+                f"{pct(r['onnx_int8_f1'])} |" for r in onnx[-2:]]
         out.append("")
     dask = [r for r in rows if r["bench"] == "dask"]
     if dask:
@@ -162,6 +184,13 @@ def main():
         lines += ["## Cost against the number of types, e-commerce titles (issue 4)", "",
                   "Command: `python benchmarks/ner.py --suite types --epochs 1`: the n most frequent types kept, "
                   "the others made O.", ""] + run_table(types)
+    lexicon = suite_tables(rows, "lexicon")
+    if lexicon:
+        lines += ["## Mined terms as lexicon features, e-commerce titles (issue 6)", "",
+                  "Command: `python benchmarks/ner.py --suite lexicon --datasets ecommerce --epochs 4`: "
+                  "SoftLexicon features (50 d) from jieba's dictionary, from `zhner mine discover` run on the "
+                  "train + test titles (text only, min_count 3, min_pmi 0.5: `runs/lexicons/ecommerce.tsv`), and "
+                  "from both.", ""] + lexicon
     lac = [r for r in rows if r["system"] == "lac"]
     if lac:
         r = lac[-1]

@@ -122,12 +122,12 @@ def test_wol_crf_margin_raises_loss_only_where_entities_are():
 
 def test_wol_globalpointer_pos_weight():
     from zhner.nn.heads.globalpointer import multilabel_crossentropy
-    s = torch.tensor([[[[-1.0, 2.0], [0.0, 0.5]]]])
-    gold = torch.tensor([[[[True, False], [False, False]]]])
-    valid = torch.tensor([[[[True, True], [False, True]]]])
+    invalid = torch.finfo(torch.float32).min / 4                     # span (1, 0): end before start
+    s = torch.tensor([[[[-1.0, 2.0], [invalid, 0.5]]]])
+    gold = torch.tensor([[0, 0, 0, 0]])                               # (row, type, start, end): s = −1
     pos = math.log(1 + math.exp(1.0))
     neg = math.log(1 + math.exp(2.0) + math.exp(0.5))
-    assert math.isclose(multilabel_crossentropy(s, gold, valid, 3.0).item(), 3 * pos + neg, rel_tol=1e-6)
+    assert math.isclose(multilabel_crossentropy(s, gold, 3.0).item(), 3 * pos + neg, rel_tol=1e-6)
 
 
 def test_sentence_vectors_by_hand():

@@ -2,7 +2,7 @@ import subprocess
 import sys
 
 from zhner.features.lexicon import Lexicon
-from zhner.mining.discover import count_ngrams, discover
+from zhner.mining.discover import count_ngrams, discover, key_of
 
 
 def corpus():
@@ -22,20 +22,28 @@ def test_cohesive_words_found_and_fragments_not():
 
 def test_recount_gives_fragments_no_counts_of_their_own():
     import random
-    from zhner.mining.discover import segment
     rng = random.Random(0)
     left, right = ["我在", "他去", "你的", "来自", "参观"], ["读书", "很美", "开学", "招生", "附近"]
     varied = [rng.choice(left) + "北京大学" + rng.choice(right) + "。" for _ in range(300)]
     words = {r["word"]: r["count"] for r in discover(varied, max_n=4, min_count=5, min_pmi=1.0, min_entropy=0.5)}
     assert words["北京大学"] == 300 and "京大" not in words and "北京大" not in words
-    logp = {"北京大学": -1.0, "北京": -2.0, "大学": -2.0, "京": -5.0, "很": -5.0}
-    assert segment("北京大学很", logp, 4, -10.0) == ["北京大学", "很"]
+
+
+def test_streaming_input_and_chunks_give_the_same_words(monkeypatch):
+    import zhner.mining.discover as d
+    whole = discover(corpus(), min_count=5, min_pmi=1.0, min_entropy=0.3)
+    monkeypatch.setattr(d, "CHUNK_CHARS", 50)                 # many chunks, merged
+    assert discover(lambda: iter(corpus()), min_count=5, min_pmi=1.0, min_entropy=0.3) == whole
 
 
 def test_counting_is_memory_bounded():
     texts = [f"文本{i}号是独一无二的{i * 7919}" for i in range(3000)] + corpus()
+    def count(tables, word):
+        keys, counts = tables[len(word)]
+        return int(counts[keys == key_of(word)].sum())
     bounded = count_ngrams(texts, max_n=4, max_entries=5000)
-    assert len(bounded) <= 5000 + 500 and bounded["北京大学"] == count_ngrams(corpus(), 4)["北京大学"]
+    assert sum(len(k) for k, _ in bounded.values()) <= 5000
+    assert count(bounded, "北京大学") == count(count_ngrams(corpus(), 4), "北京大学") == 80
 
 
 def test_cli_output_is_a_lexicon(tmp_path):
@@ -129,3 +137,12 @@ def test_shipped_mining_configs_are_valid():
     assert configs
     for path in configs:
         _check(tomllib.loads(path.read_text(encoding="utf-8")), SCHEMA, str(path))
+
+
+def test_recount_never_cuts_latin_or_digit_runs():
+    import random
+    rng = random.Random(1)
+    texts = [f"{rng.choice(['洗发水', '沐浴露', '护手霜'])}{rng.choice(['100', '200', '500'])}ml{rng.choice(['装', '瓶'])}"
+             for _ in range(400)]
+    words = {r["word"] for r in discover(texts, min_count=5, min_pmi=0.5)}
+    assert {"洗发水", "沐浴露"} <= words and not {"00ml", "00", "0ml"} & words

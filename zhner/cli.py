@@ -224,10 +224,13 @@ def cmd_serve(args):
 
 def cmd_mine_discover(args):
     from tqdm import tqdm
-    from .corpora import read_texts
+    from .corpora import iter_texts
     from .mining.discover import discover, write_tsv
-    texts = [t for spec in args.inputs for t in read_texts(spec, lenient=args.lenient)]
-    with tqdm(total=sum(map(len, texts)), unit="char", unit_scale=True, file=sys.stderr, disable=None) as bar:
+    passes = 2 + bool(args.min_entropy)                         # the corpus is streamed once per pass
+
+    def texts():
+        return (t for spec in args.inputs for t in iter_texts(spec, lenient=args.lenient))
+    with tqdm(unit="char", unit_scale=True, file=sys.stderr, disable=None, desc=f"{passes} passes") as bar:
         words = discover(texts, args.max_n, args.min_count, args.min_pmi, args.min_entropy, args.max_entries, bar)
     write_tsv(words, args.output)
     print(f"wrote {len(words)} candidate words to {args.output}", file=sys.stderr)
@@ -383,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = msub.add_parser("discover", help="new-word discovery: n-gram counts, minimum PMI, boundary entropy")
     p.add_argument("inputs", nargs="+", help="corpus files; FILE::COLUMN picks a CSV/TSV column")
     p.add_argument("-o", "--output", required=True, help="TSV: word, count, pmi, left and right entropy")
-    p.add_argument("--max-n", type=int, default=4)
+    p.add_argument("--max-n", type=int, default=4, help="longest word, 2 to 4 characters")
     p.add_argument("--min-count", type=int, default=5)
     p.add_argument("--min-pmi", type=float, default=1.0)
     p.add_argument("--min-entropy", type=float, default=0.0)

@@ -117,10 +117,11 @@ def _good_lines(path, lenient: bool):
         yield line
 
 
-def read_texts(path, column: str | None = None, lenient: bool = False) -> list[str]:
-    """Raw non-blank texts of any corpus (labels ignored). A `.csv` file gives one column (by name or 0-based
-    index; default: the last); with `column`, a tab-separated file gives that column. `path` may also be
-    written `FILE::COLUMN`. Lines that are not UTF-8 are skipped in lenient mode and an error otherwise."""
+def iter_texts(path, column: str | None = None, lenient: bool = False):
+    """Raw non-blank texts of any corpus (labels ignored), streamed line by line where the format allows
+    (text, CSV, TSV). A `.csv` file gives one column (by name or 0-based index; default: the last); with
+    `column`, a tab-separated file gives that column. `path` may also be written `FILE::COLUMN`. Lines that
+    are not UTF-8 are skipped in lenient mode and an error otherwise."""
     path = str(path)
     if column is None and "::" in path:
         path, _, column = path.partition("::")
@@ -137,12 +138,20 @@ def read_texts(path, column: str | None = None, lenient: bool = False) -> list[s
             idx = int(column)
         else:
             raise DataError(f"no column {column!r} (columns: {', '.join(header)})", p, 1)
-        return [row[idx].lstrip("\ufeff") for row in rows if len(row) > idx and row[idx].strip()]
-    if column is not None:
+        yield from (row[idx].lstrip("\ufeff") for row in rows if len(row) > idx and row[idx].strip())
+    elif column is not None:
         idx = int(column)
-        return [parts[idx] for line in _good_lines(p, lenient)
-                for parts in [line.split("\t")] if len(parts) > idx and parts[idx].strip()]
-    return [ex.text for ex in read_corpus(p, lenient=lenient) if ex.text.strip()]
+        yield from (parts[idx] for line in _good_lines(p, lenient)
+                    for parts in [line.split("\t")] if len(parts) > idx and parts[idx].strip())
+    elif p.is_file() and detect_format(p) == "text":
+        yield from (line for line in _good_lines(p, lenient) if line.strip())
+    else:
+        yield from (ex.text for ex in read_corpus(p, lenient=lenient) if ex.text.strip())
+
+
+def read_texts(path, column: str | None = None, lenient: bool = False) -> list[str]:
+    """`iter_texts` as a list."""
+    return list(iter_texts(path, column, lenient))
 
 
 def write_corpus(examples, path, format: str = "jsonl"):

@@ -9,12 +9,16 @@ from ..schemes import encode
 from ..spans import DataError, Example, check_span
 
 
-def read_bytes(path) -> bytes:
-    path = Path(path)
+def check_file(path: Path) -> None:
     if not path.exists():
         raise DataError("no such file", path)
     if path.is_dir():
         raise DataError("is a directory, expected a file", path)
+
+
+def read_bytes(path) -> bytes:
+    path = Path(path)
+    check_file(path)
     data = path.read_bytes()
     if not data.strip():
         raise DataError("file is empty", path)
@@ -22,19 +26,23 @@ def read_bytes(path) -> bytes:
 
 
 def iter_lines(path):
-    """Yield `(lineno, line)` or `(lineno, DataError)` for a line that is not valid UTF-8; a BOM is dropped."""
-    data = read_bytes(path)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    lines = data.split(b"\n")
-    if lines[-1] == b"":
-        lines.pop()
-    for lineno, raw in enumerate(lines, 1):
-        try:
-            yield lineno, raw.decode("utf-8").rstrip("\r")
-        except UnicodeDecodeError as e:
-            yield lineno, DataError(f"not valid UTF-8 at column {e.start + 1} (convert the file to UTF-8, "
-                                    "e.g. iconv -f gbk -t utf-8)", path, lineno)
+    """Yield `(lineno, line)` or `(lineno, DataError)` for a line that is not valid UTF-8, reading the file as
+    a stream; a BOM is dropped. A file with nothing but white space is an error."""
+    path = Path(path)
+    check_file(path)
+    blank = True
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            blank = blank and not raw.strip()
+            try:
+                yield lineno, raw.decode("utf-8").rstrip("\n").rstrip("\r")
+            except UnicodeDecodeError as e:
+                yield lineno, DataError(f"not valid UTF-8 at column {e.start + 1} (convert the file to UTF-8, "
+                                        "e.g. iconv -f gbk -t utf-8)", path, lineno)
+    if blank:
+        raise DataError("file is empty", path)
 
 
 def decode_lenient(path) -> str:
