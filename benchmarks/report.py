@@ -102,6 +102,41 @@ def mining_tables() -> list[str]:
     return out + [""]
 
 
+def selftrain_tables() -> list[str]:
+    path = ROOT / "benchmarks" / "results" / "selftrain.jsonl"
+    rows = {r["experiment"]: r for r in (json.loads(l) for l in path.read_text().splitlines() if l.strip())} \
+        if path.exists() else {}
+    if not rows:
+        return []
+    any_row = next(iter(rows.values()))
+    out = ["## Self-training (issue 5)", "", "Command: `python benchmarks/selftrain.py` (BiLSTM-CRF, "
+           f"`configs/bench_base.toml`, ≤ {any_row['epochs']} epochs a round, seed {any_row['seed']}; early stopping and "
+           "the best round use 10% of the labelled data; scores are on data no round saw).", ""]
+    titles = {"cluener-10": "CLUENER, 10% of train labelled, the rest unlabelled; scored on dev",
+              "cluener-30": "CLUENER, 30% of train labelled, the rest unlabelled; scored on dev",
+              "cmeee": "CMeEE split train labelled, CMeEE_test.json unlabelled; scored on the split's test file",
+              "closest": "CLUENER 10%: the 3000 unlabelled texts closest to the labelled set (SIF), one round",
+              "random": "CLUENER 10%: 3000 random unlabelled texts, one round"}
+    for name, title in titles.items():
+        if name in rows:
+            r = rows[name]
+            out += [f"{title} ({r['seconds'] / 60:.0f} min in all):", "",
+                    "| round | P | R | F1 | pseudo-labelled texts trained on | texts agreed with the round before |",
+                    "|---|---|---|---|---|---|"]
+            out += [f"| {x['round']}{' (supervised only)' if x['round'] == 0 else ''} | {pct(x['precision'])} | "
+                    f"{pct(x['recall'])} | {pct(x['f1'])} | {x['pseudo_texts_used']} | {x['agreed_texts']} |"
+                    for x in r["rounds"]]
+            out.append("")
+    if "char" in rows or "word" in rows:
+        out += ["CLUENER fully labelled, character level vs word level (jieba words), scored on dev:", "",
+                "| level | P | R | F1 | s/epoch | predict chars/s |", "|---|---|---|---|---|---|"]
+        out += [f"| {k} | {pct(rows[k]['precision'])} | {pct(rows[k]['recall'])} | {pct(rows[k]['f1'])} | "
+                f"{rows[k]['seconds_per_epoch']:.1f} | {rows[k]['predict_chars_per_s']:,.0f} |"
+                for k in ("char", "word") if k in rows]
+        out.append("")
+    return out
+
+
 def serving_tables() -> list[str]:
     path = ROOT / "benchmarks" / "results" / "serving.jsonl"
     rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()] if path.exists() else []
@@ -211,6 +246,7 @@ def main():
         lines += [f"| {x['types']} | {x['tags']} | {x['ours_train_ms']:.1f} | {x['torchcrf_train_ms']:.1f} | "
                   f"{x['ours_decode_ms']:.1f} | {x['torchcrf_decode_ms']:.1f} |" for x in r["rows"]]
         lines.append("")
+    lines += selftrain_tables()
     lines += serving_tables()
     lines += mining_tables()
     extra = ROOT / "benchmarks" / "NOTES.md"
