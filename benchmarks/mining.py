@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from rss import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -70,7 +71,7 @@ def run_one(system, corpus, max_entries):
                                              max_entries=max_entries)]
     seconds = time.perf_counter() - start
     return {"system": system, "corpus": Path(corpus).name if Path(corpus).is_file() else corpus, "seconds": seconds,
-            "chars": chars, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "chars": chars, "peak_rss_mb": peak_rss_mb(),
             "words": len(words), "max_entries": max_entries if system == "zhner" else None, "top": words[:1000]}
 
 
@@ -118,7 +119,10 @@ def main():
         if args.scale:
             big = Path(tmp) / f"reviews_x{args.scale}.txt"
             block = "".join(t.replace("\n", " ") + "\n" for t in texts("reviews"))
-            big.write_text(block * args.scale, encoding="utf-8")
+            with open(big, "w", encoding="utf-8") as f:
+                for _ in range(args.scale):
+                    f.write(block)
+            del block
             record([child(s, str(big), args.max_entries) for s in ("nlp-zero", "zhner")])
             big.unlink()
         if args.gigabyte:
@@ -128,6 +132,7 @@ def main():
             with open(big, "w", encoding="utf-8") as f:
                 for _ in range(copies):
                     f.write(block)
+            del block
             record([child("zhner", str(big), args.max_entries)])
 
 

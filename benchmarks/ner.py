@@ -16,11 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from rss import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -88,10 +89,6 @@ def prepare_lexicon(dataset):
 def types_runs():
     return [(f"{head}-{n}", {"model.head": head, "data.limit": "0", "bench.types": str(n)})
             for n in (10, 100, 431) for head in ("crf", "cascade", "globalpointer", "efficient_globalpointer")]
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def nested_gold(examples):
