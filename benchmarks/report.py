@@ -108,10 +108,9 @@ def selftrain_tables() -> list[str]:
         if path.exists() else {}
     if not rows:
         return []
-    any_row = next(iter(rows.values()))
-    out = ["## Self-training (issue 5)", "", "Command: `python benchmarks/selftrain.py` (BiLSTM-CRF, "
-           f"`configs/bench_base.toml`, ≤ {any_row['epochs']} epochs a round, seed {any_row['seed']}; early stopping and "
-           "the best round use 10% of the labelled data; scores are on data no round saw).", ""]
+    out = ["## Self-training (issue 5)", "", "Command: `python benchmarks/selftrain.py --experiments NAME,... "
+           "--epochs E` (BiLSTM-CRF, `configs/bench_base.toml`, seed 42, patience 3; early stopping and the best "
+           "round use 10% of the labelled data; scores are on data no round saw).", ""]
     titles = {"cluener-10": "CLUENER, 10% of train labelled, the rest unlabelled; scored on dev",
               "cluener-30": "CLUENER, 30% of train labelled, the rest unlabelled; scored on dev",
               "cmeee": "CMeEE split train labelled, CMeEE_test.json unlabelled; scored on the split's test file",
@@ -120,15 +119,20 @@ def selftrain_tables() -> list[str]:
     for name, title in titles.items():
         if name in rows:
             r = rows[name]
-            out += [f"{title} ({r['seconds'] / 60:.0f} min in all):", "",
+            out += [f"{title}; ≤ {r['epochs']} epochs a round ({r['seconds'] / 60:.0f} min in all):", "",
                     "| round | P | R | F1 | pseudo-labelled texts trained on | texts agreed with the round before |",
                     "|---|---|---|---|---|---|"]
             out += [f"| {x['round']}{' (supervised only)' if x['round'] == 0 else ''} | {pct(x['precision'])} | "
                     f"{pct(x['recall'])} | {pct(x['f1'])} | {x['pseudo_texts_used']} | {x['agreed_texts']} |"
                     for x in r["rounds"]]
+            sup = rows.get(f"{name}-supervised")
+            if sup:
+                out.append(f"| supervised only, ≤ {sup.get('long_epochs', 40)} epochs (best {sup['best_epoch']}) | "
+                           f"{pct(sup['precision'])} | {pct(sup['recall'])} | {pct(sup['f1'])} | – | – |")
             out.append("")
     if "char" in rows or "word" in rows:
-        out += ["CLUENER fully labelled, character level vs word level (jieba words), scored on dev:", "",
+        out += ["CLUENER fully labelled, character level vs word level (jieba words), scored on dev "
+                f"(≤ {rows.get('char', rows.get('word'))['epochs']} epochs):", "",
                 "| level | P | R | F1 | s/epoch | predict chars/s |", "|---|---|---|---|---|---|"]
         out += [f"| {k} | {pct(rows[k]['precision'])} | {pct(rows[k]['recall'])} | {pct(rows[k]['f1'])} | "
                 f"{rows[k]['seconds_per_epoch']:.1f} | {rows[k]['predict_chars_per_s']:,.0f} |"

@@ -211,4 +211,5 @@ class Featurizer:
                 raise DataError("missing from the model directory", folder / "lexicon.tsv")
             lexicon = Lexicon.from_sources([folder / "lexicon.tsv"], cfg.lexicon_max_len)
         return cls(cfg, vocab("chars"), vocab("bigrams", char_level and cfg.bigram_dim > 0),
-                   vocab("words", char_level and cfg.word_dim > 0), lexicon, vocab("lexicon_words", lexicon is not None))
+                   vocab("words", char_level and cfg.word_dim > 0), lexicon,
+                   vocab("lexicon_words", lexicon is not None))
