@@ -10,7 +10,6 @@ import platform
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "ner.jsonl"
 NAMES = {"cluener": "CLUENER dev", "msra": "MSRA test", "cmeee": "CMeEE split test (nested)",
          "ecommerce": "E-commerce titles test (431 types)"}
 
@@ -20,6 +19,12 @@ def machine() -> str:
     cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
                 if l.startswith("model name")), platform.processor())
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__}, no GPU"
+
+
+def results(name: str) -> list[dict]:
+    """The JSON lines of `benchmarks/results/<name>.jsonl` (none if the file is missing)."""
+    path = ROOT / "benchmarks" / "results" / f"{name}.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
 
 def pct(x) -> str:
@@ -77,8 +82,7 @@ def gp_vs_crf(runs, ds) -> list[str]:
 
 
 def mining_tables() -> list[str]:
-    path = ROOT / "benchmarks" / "results" / "mining.jsonl"
-    rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()] if path.exists() else []
+    rows = results("mining")
     if not rows:
         return []
     out = ["## Term mining (issue 6)", "", "Command: `python benchmarks/mining.py --scale 20` and `python "
@@ -103,9 +107,7 @@ def mining_tables() -> list[str]:
 
 
 def selftrain_tables() -> list[str]:
-    path = ROOT / "benchmarks" / "results" / "selftrain.jsonl"
-    rows = {r["experiment"]: r for r in (json.loads(l) for l in path.read_text().splitlines() if l.strip())} \
-        if path.exists() else {}
+    rows = {r["experiment"]: r for r in results("selftrain")}
     if not rows:
         return []
     out = ["## Self-training (issue 5)", "", "Command: `python benchmarks/selftrain.py --experiments NAME,... "
@@ -142,8 +144,7 @@ def selftrain_tables() -> list[str]:
 
 
 def serving_tables() -> list[str]:
-    path = ROOT / "benchmarks" / "results" / "serving.jsonl"
-    rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()] if path.exists() else []
+    rows = results("serving")
     if not rows:
         return []
     out = ["## Serving and scale (issue 7)", "", "Command: `python benchmarks/serving.py` (bundled model unless "
@@ -191,17 +192,15 @@ def serving_tables() -> list[str]:
 
 
 def main():
-    rows = [json.loads(l) for l in RESULTS.read_text().splitlines() if l.strip()] if RESULTS.exists() else []
+    rows = results("ner")
     lines = ["# Benchmarks", "", "Every number here comes from the JSON lines in `benchmarks/results/`, written by the "
              "commands below on this machine:", "", f"- Machine: {machine()}", "",
              "## Supervised NER: encoders × heads (issue 3)", "",
              "Command: `python benchmarks/ner.py --suite grid --datasets cluener,cmeee,msra --spacy --epochs 10` "
              "(subsets: `--encoders`, `--heads`, `--only`, `--limit`), then `python benchmarks/report.py`. "
              "Shared settings: `configs/bench_base.toml`.", ""]
-    bundled = ROOT / "benchmarks" / "results" / "bundled.jsonl"
-    if bundled.exists():
-        b = json.loads(bundled.read_text().splitlines()[-1])
-        log = [json.loads(l) for l in (ROOT / "benchmarks/results/msra_default_train_log.jsonl").read_text().splitlines()]
+    if results("bundled"):
+        b, log = results("bundled")[-1], results("msra_default_train_log")
         lines += ["### Bundled model (MSRA test)", "",
                   "Trained by `zhner train --config configs/msra_default.toml` (2 threads, seed 42, sharing the CPU "
                   f"with other jobs); stopped by hand after epoch {len(log)} of 12 for time, best dev F1 "

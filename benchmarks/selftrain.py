@@ -47,20 +47,21 @@ def config(train_file, out, args, **extra):
         "train.patience": "3", "train.seed": str(args.seed), "train.output": str(out), **extra})
 
 
-def score_rounds(out: Path, gold) -> list[dict]:
+def score(model, gold) -> dict:
+    """Micro P/R/F1 of a loaded model on gold examples."""
     from zhner import evaluate
+    report = evaluate(gold, model.predict([ex.text for ex in gold], batch_size=64)).micro
+    return {"precision": report.precision, "recall": report.recall, "f1": report.f1}
+
+
+def score_rounds(out: Path, gold) -> list[dict]:
     from zhner.model import load
     state = json.loads((out / "state.json").read_text())
-    rows = []
-    for r in state["rounds"]:
-        model = load(out / f"round{r['round']}" / "model")
-        report = evaluate(gold, model.predict([ex.text for ex in gold], batch_size=64)).micro
-        rows.append({**r, "precision": report.precision, "recall": report.recall, "f1": report.f1})
-    return rows
+    return [{**r, **score(load(out / f"round{r['round']}" / "model"), gold)} for r in state["rounds"]]
 
 
 def run(name, args) -> dict:
-    from zhner import evaluate, read_corpus, write_corpus
+    from zhner import read_corpus, write_corpus
     from zhner.model import load
     from zhner.selftrain import self_train
     from zhner.training import train
@@ -73,9 +74,8 @@ def run(name, args) -> dict:
         result = train(config(out / "labelled.jsonl", out, args, **{"train.epochs": str(args.long_epochs),
                                                                      "train.patience": "5"}))
         gold = read_corpus(DATA / "cluener2020/dev.json").examples
-        report = evaluate(gold, load(result.model_dir).predict([ex.text for ex in gold], batch_size=64)).micro
-        return {"precision": report.precision, "recall": report.recall, "f1": report.f1,
-                "best_epoch": result.best_epoch, "long_epochs": args.long_epochs, "seconds": time.time() - start}
+        return {**score(load(result.model_dir), gold), "best_epoch": result.best_epoch,
+                "long_epochs": args.long_epochs, "seconds": time.time() - start}
     if name.startswith("cluener-") or name in ("closest", "random"):
         fraction = 0.1 if name in ("closest", "random") else int(name.split("-")[1]) / 100
         labelled, unlabelled = cluener_split(fraction, args.seed)
@@ -96,12 +96,11 @@ def run(name, args) -> dict:
     result = train(config(DATA / "cluener2020/train.json", out, args, **level))
     gold = read_corpus(DATA / "cluener2020/dev.json").examples
     model = load(result.model_dir)
-    texts = [ex.text for ex in gold]
     tick = time.time()
-    report = evaluate(gold, model.predict(texts, batch_size=64)).micro
-    return {"precision": report.precision, "recall": report.recall, "f1": report.f1,
-            "seconds_per_epoch": result.seconds_per_epoch,
-            "predict_chars_per_s": sum(map(len, texts)) / (time.time() - tick), "seconds": time.time() - start}
+    scores = score(model, gold)
+    return {**scores, "seconds_per_epoch": result.seconds_per_epoch,
+            "predict_chars_per_s": sum(len(ex.text) for ex in gold) / (time.time() - tick),
+            "seconds": time.time() - start}
 
 
 def pick(name, labelled, pool, args) -> list[str]:

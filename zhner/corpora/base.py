@@ -39,10 +39,14 @@ def iter_lines(path):
             try:
                 yield lineno, raw.decode("utf-8").rstrip("\n").rstrip("\r")
             except UnicodeDecodeError as e:
-                yield lineno, DataError(f"not valid UTF-8 at column {e.start + 1} (convert the file to UTF-8, "
-                                        "e.g. iconv -f gbk -t utf-8)", path, lineno)
+                yield lineno, not_utf8(path, lineno, e.start + 1)
     if blank:
         raise DataError("file is empty", path)
+
+
+def not_utf8(path, lineno: int, column: int) -> DataError:
+    return DataError(f"not valid UTF-8 at column {column} (convert the file to UTF-8, e.g. iconv -f gbk -t utf-8)",
+                     path, lineno)
 
 
 def decode_lenient(path) -> str:

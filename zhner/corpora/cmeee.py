@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from ..spans import DataError
-from .base import bad_bytes, build_example, decode_lenient, get_text
+from .base import bad_bytes, build_example, decode_lenient, get_text, not_utf8
 
 _decoder = json.JSONDecoder()
 
@@ -44,10 +44,7 @@ def _records(path):
 
 
 def _not_utf8(text, offset, path) -> DataError:
-    lineno = text.count("\n", 0, offset) + 1
-    column = offset - text.rfind("\n", 0, offset)
-    return DataError(f"not valid UTF-8 at column {column} (convert the file to UTF-8, e.g. iconv -f gbk -t utf-8)",
-                     path, lineno)
+    return not_utf8(path, text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset))
 
 
 def read(path):

@@ -23,6 +23,7 @@ import numpy as np
 MAX_N = 4                      # 4 characters × 16 bits = one uint64 key
 CHUNK_CHARS = 1_000_000
 SHIFT = np.uint64(16)
+EMPTY = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64))    # a table with no n-gram
 
 
 def _codes(text: str) -> np.ndarray:
@@ -134,8 +135,7 @@ def count_ngrams(texts, max_n: int = 4, max_entries: int = 5_000_000, progress=N
                     tables[n] = (tables[n][0][keep], tables[n][1][keep])
         if progress is not None:
             progress.update(len(cp))
-    empty = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64))
-    return {n: t if t is not None else empty for n, t in tables.items()}
+    return {n: t if t is not None else EMPTY for n, t in tables.items()}
 
 
 def words_of(keys: np.ndarray, n: int) -> list[str]:
@@ -240,22 +240,26 @@ def _scan(source, tables, found, total, max_n, neighbours: bool, recount: bool, 
     left = right = segments = None
     char_logp = np.full(1 << 16, np.log(0.5 / total))       # characters pass 1 did not see: p = 0.5 / N
     char_logp[tables[1][0].astype(np.int64)] = np.log(tables[1][1] / total)
+    word_logp = {n: np.log(found[n][1] / total) for n in range(2, max_n + 1)}
     index = {n: _KeyIndex(found[n][0]) for n in range(2, max_n + 1)}
     for cp in _chunks(source()):
         logp_by_len, pairs = [], {"left": [], "right": []}
-        latin = (cp > 0) & (cp < 128)
-        inner = np.zeros(len(cp) + 1, dtype=bool)              # inner[t]: t − 1 and t are in one Latin/digit run
-        inner[1:-1] = latin[1:] & latin[:-1]
+        if recount:
+            latin = (cp > 0) & (cp < 128)
+            inner = np.zeros(len(cp) + 1, dtype=bool)          # inner[t]: t − 1 and t are in one Latin/digit run
+            inner[1:-1] = latin[1:] & latin[:-1]
         for n, key, valid in _grams(cp, max_n):
             if n == 1:
-                logp_by_len.append(np.where(valid, char_logp[cp], -np.inf))
+                if recount:
+                    logp_by_len.append(np.where(valid, char_logp[cp], -np.inf))
                 continue
             idx = index[n].find(key)
             hit = valid & (idx >= 0)
-            whole = hit & ~(inner[:len(key)] | inner[n:n + len(key)])   # cuts no Latin/digit run
-            lp = np.full(len(cp), -np.inf)                      # indexed by the n-gram's last character
-            lp[n - 1:][whole] = np.log(found[n][1][idx[whole]] / total)
-            logp_by_len.append(lp)
+            if recount:
+                whole = hit & ~(inner[:len(key)] | inner[n:n + len(key)])   # cuts no Latin/digit run
+                lp = np.full(len(cp), -np.inf)                  # indexed by the n-gram's last character
+                lp[n - 1:][whole] = word_logp[n][idx[whole]]
+                logp_by_len.append(lp)
             if neighbours:
                 where = np.flatnonzero(hit)
                 owner = (offsets[n - 2] + idx[where]).astype(np.uint64) << SHIFT
@@ -275,9 +279,8 @@ def _scan(source, tables, found, total, max_n, neighbours: bool, recount: bool, 
             segments = _merge(segments, *np.unique(keys[lens >= 2], return_counts=True))
         if progress is not None:
             progress.update(len(cp))
-    empty = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64))
     size = int(offsets[-1])
-    return _entropy(left or empty, size), _entropy(right or empty, size), segments or empty
+    return _entropy(left or EMPTY, size), _entropy(right or EMPTY, size), segments or EMPTY
 
 
 def discover(texts: Iterable[str] | Callable[[], Iterable[str]], max_n: int = 4, min_count: int = 5,
