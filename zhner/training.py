@@ -269,7 +269,7 @@ def train(cfg: Config, resume: bool = False) -> Result:
             row = {"epoch": epoch, "loss": total_loss / max(1, sum(len(b) for b in batches)),
                    "dev_precision": report.micro.precision, "dev_recall": report.micro.recall,
                    "dev_f1": report.micro.f1, "seconds": round(seconds, 2),
-                   "feature_seconds": round(batch_seconds, 2),
+                   "feature_seconds": round(batch_seconds, 3),
                    "eval_seconds": round(time.time() - start - seconds, 2)}
             rows.append(row)
             with open(out / "log.jsonl", "a", encoding="utf-8") as f:

@@ -23,6 +23,7 @@ from .vectors import extend_vocab, initialise, load_vectors
 from .vocab import Vocab, bigrams, normalize
 
 MAX_PER_SET = 8
+MEMO_SIZE = 100_000            # texts whose lexicon rows are kept (a few KB each)
 
 
 def _say(msg):
@@ -34,6 +35,7 @@ class Featurizer:
                  lexicon: Lexicon | None = None, lexicon_words: Vocab | None = None):
         self.cfg, self.chars, self.bigrams, self.words = cfg, chars, bigram_vocab, words
         self._memo: dict[str, str] = {}
+        self._lex_memo: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self.lexicon, self.lexicon_words = lexicon, lexicon_words
         self.word_level = cfg.level == "word"
         self.segmenter = Segmenter(cfg.segmenter, cfg.user_dict or None) \
@@ -165,19 +167,35 @@ class Featurizer:
         return ids
 
     def _lexicon(self, texts, t):
-        matches = [self.lexicon.match(x) for x in texts]
-        k = max([min(MAX_PER_SET, len(ws)) for m in matches for sets in m for ws in sets] + [1])
+        rows = [self._lexicon_rows(x) for x in texts]
+        k = int(max([r[0][:, 2].max().item() + 1 for r in rows if len(r[0])] + [1]))
         ids = torch.zeros(len(texts), t, 4, k, dtype=torch.long)
         weights = torch.zeros(len(texts), t, 4, k)
-        get = self.lexicon_words.stoi.get
-        for b, m in enumerate(matches):
-            for i, sets in enumerate(m):
+        if any(len(r[0]) for r in rows):
+            batch = torch.cat([torch.full((len(r[0]),), b, dtype=torch.long) for b, r in enumerate(rows)])
+            index, weight = (torch.cat(parts) for parts in zip(*rows))
+            where = (batch, *index[:, :3].long().unbind(1))
+            ids[where], weights[where] = index[:, 3].long(), weight
+        return ids, weights
+
+    def _lexicon_rows(self, text) -> tuple[torch.Tensor, torch.Tensor]:
+        """The text's lexicon features: int32 rows (position, set, rank, word id) and their float32 weights
+        4·z(w)/Z, the MAX_PER_SET most frequent words of each set; memoised per text (training sees each
+        text every epoch)."""
+        hit = self._lex_memo.get(text)
+        if hit is None:
+            get, index, weight = self.lexicon_words.stoi.get, [], []
+            for i, sets in enumerate(self.lexicon.match(text)):
                 total = sum(f for ws in sets for _, f in ws)
                 for s, ws in enumerate(sets):
-                    for j, (w, f) in enumerate(sorted(ws, key=lambda x: -x[1])[:k]):
-                        ids[b, i, s, j] = get(w, 1)
-                        weights[b, i, s, j] = 4 * f / total
-        return ids, weights
+                    for j, (w, f) in enumerate(sorted(ws, key=lambda x: -x[1])[:MAX_PER_SET]):
+                        index.append((i, s, j, get(w, 1)))
+                        weight.append(4 * f / total)
+            hit = (torch.tensor(index, dtype=torch.int32).reshape(-1, 4), torch.tensor(weight, dtype=torch.float32))
+            if len(self._lex_memo) >= MEMO_SIZE:
+                self._lex_memo.clear()
+            self._lex_memo[text] = hit
+        return hit
 
     # -- files ----------------------------------------------------------------------------------------
     def save(self, folder: Path):

@@ -13,14 +13,11 @@ from pathlib import Path
 from ..spans import DataError
 from .vocab import normalize
 
-CACHE_SIZE = 200_000
-
 
 class Lexicon:
     def __init__(self, words: dict[str, float], max_len: int = 8):
         self.words = {w: f for w, f in words.items() if 0 < len(w) <= max_len}
         self.max_len = max(map(len, self.words), default=1)
-        self._cache: dict[str, list] = {}
 
     def __len__(self):
         return len(self.words)
@@ -52,9 +49,6 @@ class Lexicon:
 
     def match(self, text: str) -> list[tuple[list, list, list, list]]:
         """Per character, the (word, frequency) lists of its B, M, E and S sets."""
-        hit = self._cache.get(text)
-        if hit is not None:
-            return hit
         norm = "".join(normalize(c) for c in text)
         sets = [([], [], [], []) for _ in norm]
         words = self.words
@@ -71,7 +65,4 @@ class Lexicon:
                 sets[j - 1][2].append((w, f))
                 for k in range(i + 1, j - 1):
                     sets[k][1].append((w, f))
-        if len(self._cache) >= CACHE_SIZE:
-            self._cache.clear()
-        self._cache[text] = sets
         return sets
