@@ -44,7 +44,9 @@ def grid_runs(encoders, heads):
 
 
 def ablation_runs(dataset):
-    """Each step adds one thing to the one before (the reference's table, then ours)."""
+    """Each step adds one thing to the one before (the reference's table, then ours); side runs: Cascade's
+    type classifier on the end character only (the reference's choice), and the flat CRF and GlobalPointer
+    heads with every feature."""
     vec = VECTORS / dataset
     steps = [("BiLSTM", {"model.head": "softmax"}),
              ("BiLSTM-CRF", {"model.head": "crf"}),
@@ -60,6 +62,8 @@ def ablation_runs(dataset):
     for name, extra in steps:
         acc = {**acc, **extra}
         runs.append((name, dict(acc)))
+    runs.insert(3, ("Cascade-BiLSTM-CRF, type from the end character", {**runs[2][1], "model.cascade_repr": "end"}))
+    runs.append(("BiLSTM-CRF + all features", {**acc, "model.head": "crf"}))
     gp = {**acc, "model.head": "globalpointer", "model.o_weight": "1.0"}
     runs.append(("GlobalPointer + all features", gp))
     runs.append(("GlobalPointer + all features, pos_weight 2", {**gp, "model.pos_weight": "2.0"}))
@@ -154,6 +158,7 @@ def run_zhner(args) -> dict:
     pred = model.predict(texts, batch_size=64)
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     return {**score(test, pred), "config": overrides, "seconds_per_epoch": sum(r["seconds"] for r in log) / len(log),
+            "feature_seconds_per_epoch": sum(r.get("feature_seconds", 0) for r in log) / len(log),
             "epochs_run": len(log), "best_epoch": result.best_epoch, "train_seconds": train_seconds,
             "predict_chars_per_s": chars_per_second(lambda t: model.predict(t, batch_size=64), texts),
             "parameters": sum(p.numel() for p in model.parameters())}

@@ -9,6 +9,8 @@ import os
 import platform
 from pathlib import Path
 
+from ner import ablation_runs
+
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = {"cluener": "CLUENER dev", "msra": "MSRA test", "cmeee": "CMeEE split test (nested)",
          "ecommerce": "E-commerce titles test (431 types)"}
@@ -32,14 +34,19 @@ def pct(x) -> str:
 
 
 def run_table(runs) -> list[str]:
-    out = ["| system | run | P | R | F1 | nested found | s/epoch | epochs to best | predict chars/s | peak RSS MB |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+    """One row per run; a features column (batch building: featurizer + targets) when the runs logged it."""
+    feat = any("feature_seconds_per_epoch" in r for r in runs)
+    out = ["| system | run | P | R | F1 | nested found | s/epoch |" + (" of which features |" if feat else "") +
+           " epochs to best | predict chars/s | peak RSS MB |",
+           "|---|---|---|---|---|---|---|" + ("---|" if feat else "") + "---|---|---|"]
     for r in runs:
         nested = f"{r['nested_found']}/{r['nested_gold']}" if r["nested_gold"] else "–"
         name = "spaCy blank zh, default ner" if r["system"] == "spacy" else r["name"]
+        f = r.get("feature_seconds_per_epoch")
         out.append(f"| {r['system']} | {name} | {pct(r['precision'])} | {pct(r['recall'])} | **{pct(r['f1'])}** | "
-                   f"{nested} | {r['seconds_per_epoch']:.1f} | {r['best_epoch']} | {r['predict_chars_per_s']:,.0f} | "
-                   f"{r['peak_rss_mb']:,.0f} |")
+                   f"{nested} | {r['seconds_per_epoch']:.1f} |" + ((f" {f:.1f} |" if f is not None else " – |")
+                                                                    if feat else "") +
+                   f" {r['best_epoch']} | {r['predict_chars_per_s']:,.0f} | {r['peak_rss_mb']:,.0f} |")
     return out + [""]
 
 
@@ -53,6 +60,9 @@ def suite_tables(rows, suite) -> list[str]:
     for ds in NAMES:
         runs = [r for r in rows if r.get("dataset") == ds and r.get("suite") == suite
                 and r["system"] in ("zhner", "spacy")]
+        if suite == "ablation":                             # the suite's order, whatever order the runs ran in
+            order = [name for name, _ in ablation_runs(ds)]
+            runs.sort(key=lambda r: order.index(r["name"]) if r["name"] in order else len(order))
         if runs:
             out += [f"### {NAMES[ds]}", "", settings(runs[0]), ""] + run_table(runs)
             if suite == "grid":
@@ -170,17 +180,21 @@ def serving_tables() -> list[str]:
                 f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']:.0f} | {r['p50_ms']:.1f} | "
                 f"{r['p99_ms']:.1f} | {r['rss_first_tenth_mb']:.0f} → {r['rss_last_tenth_mb']:.0f} "
                 f"({r['rss_max_mb']:.0f}) |", ""]
-    onnx = [r for r in rows if r["bench"] == "onnx" and "onnx_int8_chars_per_s" in r]
+    onnx = {(r.get("model", "bundled"), r["threads"]): r for r in rows
+            if r["bench"] == "onnx" and "onnx_int8_chars_per_s" in r}          # the latest row of each
     if onnx:
         out += ["ONNX Runtime vs PyTorch, `predict` on all of MSRA test (3442 texts), same process, one after the "
-                "other; float32 export and `zhner export --onnx DIR --quantize` (int8 weights):", "",
-                "| threads | PyTorch chars/s | ONNX chars/s | speed-up | identical texts | ONNX int8 chars/s | "
-                "speed-up | identical texts | F1 PyTorch / ONNX / int8 |", "|---|---|---|---|---|---|---|---|---|"]
-        out += [f"| {r['threads']} | {r['pytorch_chars_per_s']:,.0f} | {r['onnx_chars_per_s']:,.0f} | "
+                "other; float32 export and `zhner export --onnx DIR --quantize` (int8 weights). Command: "
+                "`python benchmarks/serving.py --skip-server --skip-dask --onnx-models bundled,transformer` "
+                "(transformer: a random 4-layer, 256-wide BERT trained 2 epochs on 10,000 MSRA sentences).", "",
+                "| model | threads | PyTorch chars/s | ONNX chars/s | speed-up | identical texts | ONNX int8 chars/s | "
+                "speed-up | identical texts | F1 PyTorch / ONNX / int8 |", "|---|---|---|---|---|---|---|---|---|---|"]
+        out += [f"| {m} ({r.get('encoder', 'bilstm')}-{r.get('head', 'crf')}) | {r['threads']} | "
+                f"{r['pytorch_chars_per_s']:,.0f} | {r['onnx_chars_per_s']:,.0f} | "
                 f"{r['onnx_speedup']:.2f}× | {r['onnx_identical_texts']}/{r['texts']} | "
                 f"{r['onnx_int8_chars_per_s']:,.0f} | {r['onnx_int8_speedup']:.2f}× | "
                 f"{r['onnx_int8_identical_texts']}/{r['texts']} | {pct(r['pytorch_f1'])} / {pct(r['onnx_f1'])} / "
-                f"{pct(r['onnx_int8_f1'])} |" for r in onnx[-2:]]
+                f"{pct(r['onnx_int8_f1'])} |" for (m, _), r in sorted(onnx.items())]
         out.append("")
     dask = [r for r in rows if r["bench"] == "dask"]
     if dask:

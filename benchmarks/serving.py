@@ -2,6 +2,7 @@
 Appends JSON lines to benchmarks/results/serving.jsonl; `report.py` renders them.
 
     python benchmarks/serving.py [--model DIR] [--requests 2000] [--skip-server] [--skip-onnx] [--skip-dask]
+    python benchmarks/serving.py --skip-server --skip-dask --onnx-models bundled,transformer
     python benchmarks/serving.py --sustained 20000 --clients 64 --skip-server --skip-onnx --skip-dask
 
 `--sustained N` (issue 8) sends N requests from `--clients` keep-alive clients while one abusive client
@@ -176,8 +177,39 @@ def bench_server(args):
         server.wait(10)
 
 
+def small_transformer(folder: Path) -> Path:
+    """A BERT-CRF over characters for the ONNX rows: a randomly initialised 4-layer, 256-wide BERT built
+    locally (vocabulary: MSRA train characters seen twice) and trained with `zhner train` on 10,000 MSRA
+    sentences for 2 epochs. Nothing is downloaded; the F1 is low, the speed is what the row measures."""
+    if (folder / "train" / "model" / "config.json").exists():
+        return folder / "train" / "model"
+    from collections import Counter
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+    from zhner import read_corpus
+    from zhner.config import load_config
+    from zhner.training import train
+    bert = folder / "bert"
+    bert.mkdir(parents=True, exist_ok=True)
+    counts = Counter(c for ex in read_corpus(DATA / "msra/msra_train_bio").examples for c in ex.text)
+    chars = sorted(c for c, n in counts.items() if n >= 2 and not c.isspace())
+    (bert / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars) + "\n",
+                                    encoding="utf-8")
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=5 + len(chars), hidden_size=256, num_hidden_layers=4, num_attention_heads=4,
+                         intermediate_size=1024, max_position_embeddings=512)).save_pretrained(bert)
+    BertTokenizerFast(str(bert / "vocab.txt")).save_pretrained(bert)
+    cfg = load_config(None, {"data.train": str(DATA / "msra/msra_train_bio"), "data.limit": "10000",
+                             "data.dev_fraction": "0.05", "model.encoder": "transformer",
+                             "model.transformer": str(bert), "model.head": "crf", "model.max_length": "256",
+                             "train.epochs": "2", "train.encoder_lr": "5e-4", "train.lr": "2e-3",
+                             "train.threads": "1", "train.output": str(folder / "train")})
+    return train(cfg).model_dir
+
+
 def bench_onnx(args):
-    """PyTorch vs ONNX Runtime (float32, and int8 weights) on MSRA test, side by side at 1 and 2 threads."""
+    """PyTorch vs ONNX Runtime (float32, and int8 weights) on MSRA test, side by side at 1 and 2 threads,
+    for each model of `--onnx-models` (`transformer`: the BERT-CRF of `small_transformer`)."""
     import torch
     from zhner import evaluate, read_corpus
     from zhner.export import OnnxRunner, export_onnx
@@ -186,26 +218,31 @@ def bench_onnx(args):
     texts = [ex.text for ex in gold]
     chars = sum(map(len, texts))
     key = lambda pred: [[(s.start, s.end, s.label) for s in p] for p in pred]       # noqa: E731
-    with tempfile.TemporaryDirectory() as tmp:
-        fp32, int8 = export_onnx(load(args.model, onnx=False), Path(tmp) / "fp32"), Path(tmp) / "int8"
-        export_onnx(load(args.model, onnx=False), int8, quantize=True)
-        for threads in (1, 2):
-            torch.set_num_threads(threads)
-            models = {"pytorch": load(fp32, onnx=False), "onnx": load(fp32), "onnx_int8": load(int8)}
-            for name in ("onnx", "onnx_int8"):
-                models[name].onnx = OnnxRunner(Path(models[name].onnx.path), threads)
-            row, spans = {"bench": "onnx", "threads": threads, "texts": len(texts), "chars": chars}, {}
-            for name, m in models.items():
-                m.predict(texts[:64])
-                t = time.perf_counter()
-                spans[name] = m.predict(texts, batch_size=64)
-                row[f"{name}_chars_per_s"] = chars / (time.perf_counter() - t)
-                row[f"{name}_f1"] = evaluate(gold, spans[name]).micro.f1
-            for name in ("onnx", "onnx_int8"):
-                same = sum(a == b for a, b in zip(key(spans["pytorch"]), key(spans[name])))
-                row[f"{name}_identical_texts"] = same
-                row[f"{name}_speedup"] = row[f"{name}_chars_per_s"] / row["pytorch_chars_per_s"]
-            record(row)
+    for source in args.onnx_models.split(","):
+        path = None if source == "bundled" else \
+            small_transformer(ROOT / "runs" / "onnx_transformer") if source == "transformer" else Path(source)
+        with tempfile.TemporaryDirectory() as tmp:
+            fp32, int8 = export_onnx(load(path, onnx=False), Path(tmp) / "fp32"), Path(tmp) / "int8"
+            export_onnx(load(path, onnx=False), int8, quantize=True)
+            for threads in (1, 2):
+                torch.set_num_threads(threads)
+                models = {"pytorch": load(fp32, onnx=False), "onnx": load(fp32), "onnx_int8": load(int8)}
+                for name in ("onnx", "onnx_int8"):
+                    models[name].onnx = OnnxRunner(Path(models[name].onnx.path), threads)
+                row, spans = {"bench": "onnx", "model": source, "encoder": models["pytorch"].cfg.encoder,
+                              "head": models["pytorch"].cfg.head, "threads": threads, "texts": len(texts),
+                              "chars": chars}, {}
+                for name, m in models.items():
+                    m.predict(texts[:64])
+                    t = time.perf_counter()
+                    spans[name] = m.predict(texts, batch_size=64)
+                    row[f"{name}_chars_per_s"] = chars / (time.perf_counter() - t)
+                    row[f"{name}_f1"] = evaluate(gold, spans[name]).micro.f1
+                for name in ("onnx", "onnx_int8"):
+                    same = sum(a == b for a, b in zip(key(spans["pytorch"]), key(spans[name])))
+                    row[f"{name}_identical_texts"] = same
+                    row[f"{name}_speedup"] = row[f"{name}_chars_per_s"] / row["pytorch_chars_per_s"]
+                record(row)
 
 
 def bench_dask(args):
@@ -234,6 +271,8 @@ def main():
     p.add_argument("--requests", type=int, default=2000, help="requests per concurrency level")
     p.add_argument("--sustained", type=int, default=0, help="requests of the sustained-load run (0: skip it)")
     p.add_argument("--clients", type=int, default=64, help="concurrent clients of the sustained-load run")
+    p.add_argument("--onnx-models", default="bundled",
+                   help="comma-separated for the ONNX rows: bundled, transformer, or model directories")
     p.add_argument("--results", default=str(RESULTS))
     for part in ("server", "onnx", "dask"):
         p.add_argument(f"--skip-{part}", action="store_true")

@@ -64,6 +64,11 @@ def test_vectors_roundtrip_and_cli(tmp_path, suffix):
     loaded = load_vectors(path)
     assert set(loaded.index_to_key) == set(kv.index_to_key) and loaded.vector_size == 16
     assert torch.allclose(torch.tensor(loaded["张"]), torch.tensor(kv["张"]), atol=1e-4)
+    spaced = texts + ["北京 欢迎 你。 ", "上海\u3000很好 ,"]      # bigrams across white space are left out
+    kv = train_vectors(spaced, "bigram", dim=8, min_count=1, epochs=1)
+    save_vectors(kv, tmp_path / f"bigrams{suffix}")
+    assert set(load_vectors(tmp_path / f"bigrams{suffix}").index_to_key) == set(kv.index_to_key)
+    assert "北京" in kv.key_to_index and not any(c.isspace() for t in kv.index_to_key for c in t)
     corpus = tmp_path / "c.jsonl"
     write_corpus(tiny_corpus(50), corpus)
     out = tmp_path / "w.txt"

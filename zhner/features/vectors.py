@@ -16,10 +16,11 @@ KINDS = ("char", "bigram", "word")
 
 
 def tokens(text: str, kind: str, segmenter=None) -> list[str]:
+    """The tokens vectors are trained on; none holds white space (the word2vec text format could not)."""
     if kind == "char":
         return [normalize(c) for c in text if not c.isspace()]
     if kind == "bigram":
-        return bigrams(text)
+        return [b for b in bigrams(text) if not any(c.isspace() for c in b)]
     return [text[s:e].lower() for s, e in segmenter.cut(text) if not text[s:e].isspace()]
 
 
