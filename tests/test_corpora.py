@@ -122,3 +122,19 @@ def test_core_entity_format_labels_every_occurrence_longest_first(tmp_path):
     assert scores["sentence_accuracy"] == 0.5 and scores["recall"] == 3 / 4
     write_corpus(corpus.examples, tmp_path / "out.jsonl", "core")
     assert json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))["entities"] == ["北京大学", "北京"]
+
+
+def test_a_failed_write_leaves_the_previous_file(tmp_path):
+    path = tmp_path / "out.jsonl"
+    write_corpus([Example("北京", [Span(0, 2, "LOC")])], path)
+    before = path.read_bytes()
+
+    def examples():
+        yield Example("上海", [Span(0, 2, "LOC")])
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_corpus(examples(), path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+    write_corpus([Example("上海", [Span(0, 2, "LOC")])], path)
+    assert read_corpus(path).examples[0].text == "上海"

@@ -9,6 +9,7 @@ from dataclasses import fields
 
 from .config import Limits
 from .corpora import FORMATS, WRITE_FORMATS, CorpusError, read_corpus, write_corpus
+from .files import atomic_file
 from .spans import DataError, nested_pairs
 
 MAX_SHOWN = 20
@@ -160,11 +161,11 @@ def cmd_predict(args):
     examples = [Example(t, s) for t, s in zip(texts, model.predict(texts, batch_size=args.batch_size))]
     if args.html:
         from .viz import report
-        with open(args.html, "w", encoding="utf-8") as f:
+        with atomic_file(args.html) as tmp, open(tmp, "w", encoding="utf-8") as f:
             f.write(report(examples, model.labels))
         print(f"wrote an HTML report of {len(examples)} texts to {args.html}", file=sys.stderr)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
+        with atomic_file(args.output) as tmp, open(tmp, "w", encoding="utf-8") as f:
             _write_predictions(examples, f, fmt)
         print(f"wrote {len(examples)} records to {args.output}", file=sys.stderr)
     else:
@@ -239,7 +240,7 @@ def cmd_mine_discover(args):
 def cmd_mine_compare(args):
     from .mining.compare import compare, read_counts
     rows = compare(read_counts(args.domain), read_counts(args.background))
-    with open(args.output, "w", encoding="utf-8") as f:
+    with atomic_file(args.output) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for word, score, fd, fb in rows[:args.top or None]:
             f.write(f"{word}\t{fd:g}\t{score:.6f}\t{fb:.2f}\n")
     print(f"wrote {min(len(rows), args.top or len(rows))} ranked words to {args.output}", file=sys.stderr)
@@ -249,7 +250,8 @@ def cmd_mine_filter(args):
     from .mining.filters import Rules
     rules = Rules.load(args.rules)
     kept = dropped = 0
-    with open(args.input, encoding="utf-8") as src, open(args.output, "w", encoding="utf-8") as out:
+    with open(args.input, encoding="utf-8") as src, atomic_file(args.output) as tmp, \
+            open(tmp, "w", encoding="utf-8") as out:
         for line in src:
             word = line.split("\t", 1)[0].strip()
             if word and rules.keep(word):
@@ -273,7 +275,7 @@ def cmd_mine_expand(args):
     rules = Rules.load(args.rules)
     found = expand(load_vectors(args.vectors), args.seeds, args.centre or (), args.negative or (), args.min_sim,
                    args.max_sim, args.alpha, max_size=args.max_size, keep=rules.keep)
-    with open(args.output, "w", encoding="utf-8") as f:
+    with atomic_file(args.output) as tmp, open(tmp, "w", encoding="utf-8") as f:
         f.writelines(f"{w}\t1\t{d}\t{s:.4f}\n" for w, d, s in found)
     print(f"expanded {len(args.seeds)} seeds to {len(found)} words in {args.output}", file=sys.stderr)
 

@@ -15,6 +15,8 @@ import json
 import os
 from pathlib import Path
 
+from .files import atomic_file
+
 _MODELS: dict = {}
 
 
@@ -85,13 +87,11 @@ def predict_shard(shard: dict, model_path: str | None, batch_size: int = 64) -> 
     good = [(n, t) for n, t, bad in rows if not bad]
     spans = dict(zip([n for n, _ in good], model.predict([t for _, t in good], batch_size=batch_size)))
     out = Path(shard["output"])
-    tmp = out.with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
+    with atomic_file(out) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for n, t, bad in rows:
             record = {"line": n, "error": t} if bad else \
                 {"line": n, "text": t, "spans": [s.to_dict(t) for s in spans[n]]}
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
-    os.replace(tmp, out)
     return {**shard, "records": len(rows), "errors": len(rows) - len(good)}
 
 
@@ -128,9 +128,8 @@ def run(inputs: str, output, model_path: str | None, cluster: str = "local:2", s
     if manifest_path.exists():
         previous = {s["output"]: s for s in json.loads(manifest_path.read_text())["shards"]}
     entries = [done.get(s["output"]) or previous.get(s["output"]) or s for s in shards]
-    tmp = manifest_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"inputs": inputs, "model": model_path, "shards": entries}, ensure_ascii=False,
-                              indent=1))
-    os.replace(tmp, manifest_path)
+    with atomic_file(manifest_path) as tmp:
+        tmp.write_text(json.dumps({"inputs": inputs, "model": model_path, "shards": entries}, ensure_ascii=False,
+                                  indent=1))
     return {"shards": len(shards), "ran": len(todo), "skipped": len(shards) - len(todo),
             "records": sum(e.get("records", 0) for e in entries), "errors": sum(e.get("errors", 0) for e in entries)}

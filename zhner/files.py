@@ -1,4 +1,5 @@
-"""Atomic directories: a model or checkpoint is written beside its final place and renamed into it."""
+"""Atomic writes: a model, a checkpoint or an output file is written beside its final place and renamed into
+it, so a reader never sees half of one and a kill or an error leaves the previous version."""
 from __future__ import annotations
 
 import os
@@ -35,6 +36,19 @@ def atomic_directory(path):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+@contextmanager
+def atomic_file(path):
+    """Yield a temporary path beside `path` to write; if the block succeeds it replaces `path`, otherwise it is
+    deleted."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def recover(path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..files import atomic_file
 from ..spans import DataError
 from .vocab import Vocab, bigrams, normalize
 
@@ -40,7 +41,8 @@ def train_vectors(texts, kind: str, dim: int = 100, window: int = 5, negative: i
 
 
 def save_vectors(kv, path):
-    kv.save_word2vec_format(str(path), binary=str(path).endswith(".bin"))
+    with atomic_file(path) as tmp:
+        kv.save_word2vec_format(str(tmp), binary=str(path).endswith(".bin"))
 
 
 def load_vectors(path):
