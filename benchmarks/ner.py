@@ -1,11 +1,12 @@
 """NER benchmarks. Suites: `grid` (issue 3: encoders × heads), `ablation` (issue 4: Cascade, word and
-lexicon features, WOL, bigrams, pretrained vectors), `types` (issue 4: cost against the number of types on
+lexicon features, WOL, bigrams, pretrained vectors), `recipe` (issue 4: `configs/<dataset>.toml`), `types` (issue 4: cost against the number of types on
 the e-commerce titles), `lexicon` (issue 6: jieba's dictionary against mined terms as lexicon features); plus spaCy on the same splits, our CRF timed against pytorch-crf, and Baidu LAC
 zero-shot on MSRA. Every run is a subprocess (its own peak RSS) that appends one JSON line to the results
 file; finished runs are skipped on a rerun. `report.py` renders BENCHMARKS.md from the results.
 
     python benchmarks/ner.py --suite grid --datasets cluener,cmeee,msra --spacy --epochs 10
     python benchmarks/ner.py --suite ablation --datasets cluener,msra,ecommerce --epochs 10
+    python benchmarks/ner.py --suite recipe --datasets cluener,msra --epochs 30
     python benchmarks/ner.py --suite types --epochs 1
     python benchmarks/ner.py --suite lexicon --datasets ecommerce --epochs 4
     python benchmarks/ner.py --crf-timing --lac
@@ -68,6 +69,11 @@ def ablation_runs(dataset):
     runs.append(("GlobalPointer + all features", gp))
     runs.append(("GlobalPointer + all features, pos_weight 2", {**gp, "model.pos_weight": "2.0"}))
     return runs
+
+
+def recipe_runs(dataset):
+    """The dataset's recipe in `configs/<dataset>.toml` as it stands (issue 4: the best of the ablation)."""
+    return [("recipe", {"bench.config": f"configs/{dataset}.toml"})]
 
 
 def lexicon_runs(dataset):
@@ -137,6 +143,7 @@ def run_zhner(args) -> dict:
     train_file, test_file, fraction = DATASETS[args.dataset]
     overrides = json.loads(args.overrides)
     n_types = int(overrides.pop("bench.types", 0))
+    base = ROOT / overrides.pop("bench.config", "configs/bench_base.toml")
     out = ROOT / "runs" / "bench" / args.suite / f"{args.dataset}-{args.name.replace(' ', '_')}"
     overrides = {"data.train": str(DATA / train_file), "data.dev_fraction": str(fraction),
                  "train.epochs": str(args.epochs), "train.seed": str(args.seed), "train.output": str(out),
@@ -149,7 +156,7 @@ def run_zhner(args) -> dict:
         write_corpus(train_examples, out / "train.jsonl")
         overrides["data.train"] = str(out / "train.jsonl")
         test = [Example(ex.text, [s for s in ex.spans if s.label in top]) for ex in test]
-    cfg = load_config(ROOT / "configs" / "bench_base.toml", overrides)
+    cfg = load_config(base, overrides)
     start = time.time()
     result = train(cfg)
     train_seconds = time.time() - start
@@ -315,7 +322,8 @@ def key(r) -> tuple:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--suite", choices=("grid", "ablation", "types", "lexicon", "crf", "lac"), default="grid")
+    p.add_argument("--suite", choices=("grid", "ablation", "recipe", "types", "lexicon", "crf", "lac"),
+                   default="grid")
     p.add_argument("--datasets", default="", help="comma-separated: cluener,msra,cmeee,ecommerce")
     p.add_argument("--encoders", default="bilstm,idcnn", help="grid suite")
     p.add_argument("--heads", default="softmax,crf,globalpointer,efficient_globalpointer", help="grid suite")
@@ -344,8 +352,8 @@ def main():
     for ds in datasets:
         if args.suite == "grid":
             runs = grid_runs(args.encoders.split(","), args.heads.split(","))
-        elif args.suite == "ablation":
-            runs = ablation_runs(ds)
+        elif args.suite in ("ablation", "recipe"):
+            runs = ablation_runs(ds) if args.suite == "ablation" else recipe_runs(ds)
             prepare_vectors(ds)
         elif args.suite == "lexicon":
             runs = lexicon_runs(ds)

@@ -231,6 +231,12 @@ def main():
                   "Command: `python benchmarks/ner.py --suite ablation --datasets cluener,msra,ecommerce`. Each row "
                   "adds one thing to the row above; vectors come from `zhner vectors train` on the dataset's "
                   "train + test text and the unlabelled corpora (no labels).", ""] + ablation
+    recipe = suite_tables(rows, "recipe")
+    if recipe:
+        lines += ["## The recipes in configs/ (issue 4)", "",
+                  "Command: `python benchmarks/ner.py --suite recipe --datasets cluener,msra --epochs 30`: "
+                  "`configs/<dataset>.toml`, the best feature set of the ablation, trained with a longer budget "
+                  "(the same as `zhner train --config configs/<dataset>.toml`, then `zhner evaluate`).", ""] + recipe
     types = [r for r in rows if r.get("suite") == "types"]
     if types:
         lines += ["## Cost against the number of types, e-commerce titles (issue 4)", "",
