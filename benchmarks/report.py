@@ -237,6 +237,18 @@ def main():
                   "Command: `python benchmarks/ner.py --suite recipe --datasets cluener,msra --epochs 30`: "
                   "`configs/<dataset>.toml`, the best feature set of the ablation, trained with a longer budget "
                   "(the same as `zhner train --config configs/<dataset>.toml`, then `zhner evaluate`).", ""] + recipe
+    features = results("features")
+    if features:
+        lines += ["### Cost of the features", "",
+                  "`python benchmarks/features.py --dataset cluener`: batch building (featurizer + CRF targets) "
+                  "for the training pieces of `configs/cluener.toml` (every feature, no pretrained vectors), "
+                  "three passes in batches of 32, against one training epoch on the same batches, 1 thread.", "",
+                  "| data | pieces | building the featurizer s | pass 1 s | pass 2 s | pass 3 s | training epoch s |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['dataset']} | {r['pieces']:,} | {r['build_seconds']:.1f} | "
+                  + " | ".join(f"{x:.1f}" for x in r["pass_seconds"]) + f" | {r['train_epoch_seconds']:.1f} |"
+                  for r in features[-2:]]
+        lines.append("")
     types = [r for r in rows if r.get("suite") == "types"]
     if types:
         lines += ["## Cost against the number of types, e-commerce titles (issue 4)", "",
