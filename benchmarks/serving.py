@@ -224,7 +224,7 @@ def bench_onnx(args):
         with tempfile.TemporaryDirectory() as tmp:
             fp32, int8 = export_onnx(load(path, onnx=False), Path(tmp) / "fp32"), Path(tmp) / "int8"
             export_onnx(load(path, onnx=False), int8, quantize=True)
-            for threads in (1, 2):
+            for threads in map(int, args.onnx_threads.split(",")):
                 torch.set_num_threads(threads)
                 models = {"pytorch": load(fp32, onnx=False), "onnx": load(fp32), "onnx_int8": load(int8)}
                 for name in ("onnx", "onnx_int8"):
@@ -273,6 +273,7 @@ def main():
     p.add_argument("--clients", type=int, default=64, help="concurrent clients of the sustained-load run")
     p.add_argument("--onnx-models", default="bundled",
                    help="comma-separated for the ONNX rows: bundled, transformer, or model directories")
+    p.add_argument("--onnx-threads", default="1,2", help="comma-separated thread counts for the ONNX rows")
     p.add_argument("--results", default=str(RESULTS))
     for part in ("server", "onnx", "dask"):
         p.add_argument(f"--skip-{part}", action="store_true")
