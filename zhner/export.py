@@ -69,6 +69,9 @@ class OnnxRunner:
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
+        # idle workers sleep instead of spinning: spinning fought torch's own threads (decoding runs in torch),
+        # which made 2 threads slower than 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.path = str(path)
         self.session = ort.InferenceSession(self.path, options, providers=["CPUExecutionProvider"])
         self.names = [i.name for i in self.session.get_inputs()]
