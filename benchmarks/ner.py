@@ -327,7 +327,7 @@ def main():
     p.add_argument("--datasets", default="", help="comma-separated: cluener,msra,cmeee,ecommerce")
     p.add_argument("--encoders", default="bilstm,idcnn", help="grid suite")
     p.add_argument("--heads", default="softmax,crf,globalpointer,efficient_globalpointer", help="grid suite")
-    p.add_argument("--only", default="", help="comma-separated run names to run (default: all of the suite)")
+    p.add_argument("--only", default="", help="run names separated by | (names hold commas; default: all)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--patience", type=int, default=3)
     p.add_argument("--seed", type=int, default=42)
@@ -360,7 +360,7 @@ def main():
             prepare_lexicon(ds)
         else:
             runs = types_runs()
-        only = set(filter(None, args.only.split(",")))
+        only = set(filter(None, args.only.split("|")))
         jobs += [("zhner", args.suite, ds, name, o) for name, o in runs if not only or name in only]
         if args.spacy:
             jobs.append(("spacy", args.suite, ds, "spacy", {}))
