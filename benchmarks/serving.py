@@ -184,21 +184,13 @@ def small_transformer(folder: Path) -> Path:
     if (folder / "train" / "model" / "config.json").exists():
         return folder / "train" / "model"
     from collections import Counter
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
     from zhner import read_corpus
     from zhner.config import load_config
+    from zhner.nn.encoders import random_bert
     from zhner.training import train
-    bert = folder / "bert"
-    bert.mkdir(parents=True, exist_ok=True)
     counts = Counter(c for ex in read_corpus(DATA / "msra/msra_train_bio").examples for c in ex.text)
     chars = sorted(c for c, n in counts.items() if n >= 2 and not c.isspace())
-    (bert / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars) + "\n",
-                                    encoding="utf-8")
-    torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=5 + len(chars), hidden_size=256, num_hidden_layers=4, num_attention_heads=4,
-                         intermediate_size=1024, max_position_embeddings=512)).save_pretrained(bert)
-    BertTokenizerFast(str(bert / "vocab.txt")).save_pretrained(bert)
+    bert = random_bert(folder / "bert", chars, hidden=256, layers=4, heads=4, intermediate=1024)
     cfg = load_config(None, {"data.train": str(DATA / "msra/msra_train_bio"), "data.limit": "10000",
                              "data.dev_fraction": "0.05", "model.encoder": "transformer",
                              "model.transformer": str(bert), "model.head": "crf", "model.max_length": "256",

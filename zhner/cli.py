@@ -9,7 +9,7 @@ from dataclasses import fields
 
 from .config import Limits
 from .corpora import FORMATS, WRITE_FORMATS, CorpusError, read_corpus, write_corpus
-from .files import atomic_file
+from .files import atomic_text
 from .spans import DataError, nested_pairs
 
 MAX_SHOWN = 20
@@ -161,11 +161,11 @@ def cmd_predict(args):
     examples = [Example(t, s) for t, s in zip(texts, model.predict(texts, batch_size=args.batch_size))]
     if args.html:
         from .viz import report
-        with atomic_file(args.html) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        with atomic_text(args.html) as f:
             f.write(report(examples, model.labels))
         print(f"wrote an HTML report of {len(examples)} texts to {args.html}", file=sys.stderr)
     if args.output:
-        with atomic_file(args.output) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        with atomic_text(args.output) as f:
             _write_predictions(examples, f, fmt)
         print(f"wrote {len(examples)} records to {args.output}", file=sys.stderr)
     else:
@@ -240,7 +240,7 @@ def cmd_mine_discover(args):
 def cmd_mine_compare(args):
     from .mining.compare import compare, read_counts
     rows = compare(read_counts(args.domain), read_counts(args.background))
-    with atomic_file(args.output) as tmp, open(tmp, "w", encoding="utf-8") as f:
+    with atomic_text(args.output) as f:
         for word, score, fd, fb in rows[:args.top or None]:
             f.write(f"{word}\t{fd:g}\t{score:.6f}\t{fb:.2f}\n")
     print(f"wrote {min(len(rows), args.top or len(rows))} ranked words to {args.output}", file=sys.stderr)
@@ -250,8 +250,7 @@ def cmd_mine_filter(args):
     from .mining.filters import Rules
     rules = Rules.load(args.rules)
     kept = dropped = 0
-    with open(args.input, encoding="utf-8") as src, atomic_file(args.output) as tmp, \
-            open(tmp, "w", encoding="utf-8") as out:
+    with open(args.input, encoding="utf-8") as src, atomic_text(args.output) as out:
         for line in src:
             word = line.split("\t", 1)[0].strip()
             if word and rules.keep(word):
@@ -275,7 +274,7 @@ def cmd_mine_expand(args):
     rules = Rules.load(args.rules)
     found = expand(load_vectors(args.vectors), args.seeds, args.centre or (), args.negative or (), args.min_sim,
                    args.max_sim, args.alpha, max_size=args.max_size, keep=rules.keep)
-    with atomic_file(args.output) as tmp, open(tmp, "w", encoding="utf-8") as f:
+    with atomic_text(args.output) as f:
         f.writelines(f"{w}\t1\t{d}\t{s:.4f}\n" for w, d, s in found)
     print(f"expanded {len(args.seeds)} seeds to {len(found)} words in {args.output}", file=sys.stderr)
 

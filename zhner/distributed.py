@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from .files import atomic_file
+from .files import atomic_text
 
 _MODELS: dict = {}
 
@@ -87,7 +87,7 @@ def predict_shard(shard: dict, model_path: str | None, batch_size: int = 64) -> 
     good = [(n, t) for n, t, bad in rows if not bad]
     spans = dict(zip([n for n, _ in good], model.predict([t for _, t in good], batch_size=batch_size)))
     out = Path(shard["output"])
-    with atomic_file(out) as tmp, open(tmp, "w", encoding="utf-8") as f:
+    with atomic_text(out) as f:
         for n, t, bad in rows:
             record = {"line": n, "error": t} if bad else \
                 {"line": n, "text": t, "spans": [s.to_dict(t) for s in spans[n]]}
@@ -128,8 +128,7 @@ def run(inputs: str, output, model_path: str | None, cluster: str = "local:2", s
     if manifest_path.exists():
         previous = {s["output"]: s for s in json.loads(manifest_path.read_text())["shards"]}
     entries = [done.get(s["output"]) or previous.get(s["output"]) or s for s in shards]
-    with atomic_file(manifest_path) as tmp:
-        tmp.write_text(json.dumps({"inputs": inputs, "model": model_path, "shards": entries}, ensure_ascii=False,
-                                  indent=1))
+    with atomic_text(manifest_path) as f:
+        json.dump({"inputs": inputs, "model": model_path, "shards": entries}, f, ensure_ascii=False, indent=1)
     return {"shards": len(shards), "ran": len(todo), "skipped": len(shards) - len(todo),
             "records": sum(e.get("records", 0) for e in entries), "errors": sum(e.get("errors", 0) for e in entries)}

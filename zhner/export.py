@@ -8,11 +8,13 @@ traced with its eager attention (MatMul, Softmax), not PyTorch's fused SDPA kern
 """
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
 import torch
+
+from .files import atomic_file
+from .nn.encoders import Transformer
 
 INPUTS = ("chars", "mask", "bigrams", "words", "lex_ids", "lex_weights", "piece_input_ids", "piece_attention_mask",
           "piece_token_type_ids", "piece_index")
@@ -40,24 +42,23 @@ def export_onnx(model, out_dir, quantize: bool = False) -> Path:
                 **({3: "words_per_set"} if k.startswith("lex_") else {})} for k in names}
     axes["outputs"] = {0: "batch", 2: "length", 3: "length2"} if "globalpointer" in model.cfg.head else \
         {0: "batch", 1: "length"}
-    tmp = out_dir / "model.onnx.tmp"
-    bert = getattr(model.encoder, "model", None)             # a Hugging Face transformer
+    bert = model.encoder.model if isinstance(model.encoder, Transformer) else None
     attention = bert.config._attn_implementation if bert is not None else None
-    try:
-        if bert is not None:           # plain MatMul/Softmax attention, which onnxruntime fuses; traced SDPA is slow
-            bert.set_attn_implementation("eager")
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(_Graph(model, names), tuple(batch[k] for k in names), str(tmp), input_names=names,
-                              output_names=["outputs"], dynamic_axes=axes, opset_version=17, dynamo=False)
-    finally:
-        if bert is not None:
-            bert.set_attn_implementation(attention)
-    if quantize:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-        quantize_dynamic(str(tmp), str(tmp.with_suffix(".int8")), weight_type=QuantType.QInt8)
-        os.replace(tmp.with_suffix(".int8"), tmp)
-    os.replace(tmp, out_dir / "model.onnx")
+    with atomic_file(out_dir / "model.onnx") as tmp:
+        try:
+            if bert is not None:       # plain MatMul/Softmax attention, which onnxruntime fuses; traced SDPA is slow
+                bert.set_attn_implementation("eager")
+            with warnings.catch_warnings(), torch.no_grad():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(_Graph(model, names), tuple(batch[k] for k in names), str(tmp), input_names=names,
+                                  output_names=["outputs"], dynamic_axes=axes, opset_version=17, dynamo=False)
+        finally:
+            if bert is not None:
+                bert.set_attn_implementation(attention)
+        if quantize:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+            with atomic_file(tmp) as int8:
+                quantize_dynamic(str(tmp), str(int8), weight_type=QuantType.QInt8)
     return out_dir
 
 

@@ -51,6 +51,13 @@ def atomic_file(path):
         tmp.unlink(missing_ok=True)
 
 
+@contextmanager
+def atomic_text(path):
+    """`atomic_file` opened as a UTF-8 text file: yield the file to write."""
+    with atomic_file(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        yield f
+
+
 def recover(path) -> None:
     """Put back the previous directory if a kill struck between the two renames of `atomic_directory`, and
     delete temporary directories that a kill left half-written."""

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..files import atomic_file
+from ..files import atomic_text
 from ..spans import DataError, Example
 from . import cluener, cmeee, conll, core, ecommerce, jsonl, text
 
@@ -167,5 +167,5 @@ def write_corpus(examples, path, format: str = "jsonl"):
     if str(path) == "-":
         import sys
         return writers[format](examples, sys.stdout)
-    with atomic_file(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+    with atomic_text(path) as f:
         writers[format](examples, f)

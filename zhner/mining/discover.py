@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from ..files import atomic_file
+from ..files import atomic_text
 
 MAX_N = 4                      # 4 characters × 16 bits = one uint64 key
 CHUNK_CHARS = 1_000_000
@@ -325,6 +325,6 @@ def discover(texts: Iterable[str] | Callable[[], Iterable[str]], max_n: int = 4,
 
 def write_tsv(words, path):
     """`word<TAB>count<TAB>pmi<TAB>left_entropy<TAB>right_entropy`: readable as a zhner lexicon (count = z(w))."""
-    with atomic_file(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+    with atomic_text(path) as f:
         f.writelines(f"{r['word']}\t{r['count']}\t{r['pmi']:.4f}\t{r['left_entropy']:.4f}\t{r['right_entropy']:.4f}\n"
                      for r in words)

@@ -18,7 +18,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from ..files import atomic_file
+from ..files import atomic_text
 
 SCHEMA = {
     "output": str,
@@ -75,10 +75,10 @@ def run(config_path) -> Path:
     else:
         rows = [(w, n, n, 0.0) for w, n in sorted(domain.items(), key=lambda x: -x[1]) if len(w) >= 2]
     top = cfg.get("compare", {}).get("top", 0) or len(rows)
-    with atomic_file(out / "compared.tsv") as tmp, open(tmp, "w", encoding="utf-8") as f:
+    with atomic_text(out / "compared.tsv") as f:
         f.writelines(f"{w}\t{fd:g}\t{score:.6f}\t{fb:.2f}\n" for w, score, fd, fb in rows[:top])
     kept = [(w, score, fd) for w, score, fd, _ in rows[:top] if rules.keep(w)]
-    with atomic_file(out / "terms.tsv") as tmp, open(tmp, "w", encoding="utf-8") as f:
+    with atomic_text(out / "terms.tsv") as f:
         f.writelines(f"{w}\t{fd:g}\t{score:.6f}\n" for w, score, fd in kept)
     print(f"{len(domain)} domain words, {len(rows)} compared, {len(kept)} terms after the rules", file=sys.stderr)
     ex = cfg.get("expand", {})
@@ -91,7 +91,7 @@ def run(config_path) -> Path:
         found = expand(kv, ex["seeds"], ex.get("centre", ()), ex.get("negative", ()), ex.get("min_sim", 0.6),
                        ex.get("max_sim", 1.0), ex.get("alpha", 0.25), max_size=ex.get("max_size", 10_000),
                        keep=rules.keep)
-        with atomic_file(out / "expanded.tsv") as tmp, open(tmp, "w", encoding="utf-8") as f:
+        with atomic_text(out / "expanded.tsv") as f:
             f.writelines(f"{w}\t{int(domain.get(w, 1))}\t{d}\t{s:.4f}\n" for w, d, s in found)
         print(f"expanded {len(ex['seeds'])} seeds to {len(found)} words", file=sys.stderr)
     return out

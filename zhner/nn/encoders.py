@@ -5,6 +5,8 @@ and for transformers `texts`) and returns H; padded positions are zero.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -121,3 +123,19 @@ class Transformer(nn.Module):
         h = out.gather(1, index.unsqueeze(-1).expand(-1, -1, out.size(-1)))
         covered = (index > 0).unsqueeze(-1) & batch["mask"].unsqueeze(-1)
         return self.dropout(h * covered)
+
+
+def random_bert(path, chars, hidden: int, layers: int, heads: int, intermediate: int, max_positions: int = 512):
+    """Save to the directory `path` a randomly initialised BERT (torch seed 0) whose vocabulary is the special
+    tokens plus `chars`, with its fast tokenizer: a local checkpoint for training a transformer from scratch."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars]) + "\n",
+                                    encoding="utf-8")
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=5 + len(chars), hidden_size=hidden, num_hidden_layers=layers,
+                         num_attention_heads=heads, intermediate_size=intermediate,
+                         max_position_embeddings=max_positions)).save_pretrained(path)
+    BertTokenizerFast(str(path / "vocab.txt")).save_pretrained(path)
+    return path
