@@ -4,8 +4,9 @@ Quality: precision@100/@500 of words ranked by count against the labelled entity
 e-commerce titles. Speed and memory: wall time and peak RSS, each system in its own process, on the reviews
 corpus, on a file of 20 copies of it (both systems stream it from disk), and (zhner alone) on a file of
 ≥ 1 GB made of every text in ../shared/data repeated, under an n-gram budget (`--max-entries`); overlap of
-the two top-1000 lists. Thresholds match: nlp-zero min_proba = 1e-6, min_pmi = 0.5; zhner min_pmi = 0.5,
-min_count = max(3, 1e-6 · characters), n ≤ 4. Appends to benchmarks/results/mining.jsonl.
+each zhner top-1000 list with nlp-zero's. zhner runs both methods: "zhner" (n-grams by minimum PMI,
+min_pmi = 0.5, min_count = max(3, 1e-6 · characters), n ≤ 4) and "zhner-cut" (the reference's method at
+nlp-zero's thresholds: min_proba = 1e-6, min_pmi = 0.5). Appends to benchmarks/results/mining.jsonl.
 
     python benchmarks/mining.py [--scale 20] [--gigabyte] [--max-entries 2000000]
 """
@@ -24,6 +25,7 @@ from rss import peak_rss_mb
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results" / "mining.jsonl"
+SYSTEMS = ("nlp-zero", "zhner", "zhner-cut")
 CORPORA = {"titles": "ecommerce_wavewangyue", "reviews": "corpus_online_shopping_reviews/online_shopping_10_cats.csv"}
 EVERY_TEXT = ["corpus_online_shopping_reviews/online_shopping_10_cats.csv::review", "corpus_thucnews_titles/dev.txt::0",
               "corpus_thucnews_titles/test.txt::0", "ecommerce_wavewangyue/train", "ecommerce_wavewangyue/test",
@@ -67,12 +69,13 @@ def run_one(system, corpus, max_entries):
     else:
         from zhner.mining.discover import discover
         source = (lambda: iter(data)) if isinstance(data, Lines) else data
+        method = "cut" if system == "zhner-cut" else "ngram"
         words = [r["word"] for r in discover(source, max_n=4, min_count=max(3, int(1e-6 * chars)), min_pmi=0.5,
-                                             max_entries=max_entries)]
+                                             max_entries=max_entries, method=method, min_proba=1e-6)]
     seconds = time.perf_counter() - start
     return {"system": system, "corpus": Path(corpus).name if Path(corpus).is_file() else corpus, "seconds": seconds,
             "chars": chars, "peak_rss_mb": peak_rss_mb(),
-            "words": len(words), "max_entries": max_entries if system == "zhner" else None, "top": words[:1000]}
+            "words": len(words), "max_entries": max_entries if system != "nlp-zero" else None, "top": words[:1000]}
 
 
 def child(system, corpus, max_entries):
@@ -84,10 +87,10 @@ def child(system, corpus, max_entries):
 def record(rows, gold=None):
     with open(RESULTS, "a", encoding="utf-8") as f:
         for r in rows:
-            others = [o for o in rows if o is not r and o["corpus"] == r["corpus"]]
+            reference = [o for o in rows if o["system"] == "nlp-zero" and o["corpus"] == r["corpus"]]
             row = {k: v for k, v in r.items() if k != "top"}
-            if others:
-                row["overlap_top1000"] = len(set(r["top"]) & set(others[0]["top"])) / 1000
+            if reference and r["system"] != "nlp-zero":
+                row["overlap_top1000"] = len(set(r["top"]) & set(reference[0]["top"])) / 1000
             if gold is not None:
                 row.update({f"precision_at_{k}": sum(w in gold for w in r["top"][:k]) / k for k in (100, 500)})
             row["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -113,8 +116,8 @@ def main():
         folder = DATA / CORPORA["titles"]
         gold = {ex.mention(s) for split in ("train", "test") for ex in read_corpus(folder / split) for s in ex.spans
                 if s.end - s.start >= 2}
-        record([child(s, "titles", args.max_entries) for s in ("nlp-zero", "zhner")], gold)
-        record([child(s, "reviews", args.max_entries) for s in ("nlp-zero", "zhner")])
+        record([child(s, "titles", args.max_entries) for s in SYSTEMS], gold)
+        record([child(s, "reviews", args.max_entries) for s in SYSTEMS])
     with tempfile.TemporaryDirectory() as tmp:
         if args.scale:
             big = Path(tmp) / f"reviews_x{args.scale}.txt"
@@ -123,7 +126,7 @@ def main():
                 for _ in range(args.scale):
                     f.write(block)
             del block
-            record([child(s, str(big), args.max_entries) for s in ("nlp-zero", "zhner")])
+            record([child(s, str(big), args.max_entries) for s in SYSTEMS])
             big.unlink()
         if args.gigabyte:
             big = Path(tmp) / "every_text_1gb.txt"
@@ -133,7 +136,7 @@ def main():
                 for _ in range(copies):
                     f.write(block)
             del block
-            record([child("zhner", str(big), args.max_entries)])
+            record([child(s, str(big), args.max_entries) for s in SYSTEMS[1:]])
 
 
 if __name__ == "__main__":

@@ -146,3 +146,59 @@ def test_recount_never_cuts_latin_or_digit_runs():
              for _ in range(400)]
     words = {r["word"] for r in discover(texts, min_count=5, min_pmi=0.5)}
     assert {"洗发水", "沐浴露"} <= words and not {"00ml", "00", "0ml"} & words
+
+
+def in_contexts(word="中华人民共和国", n=200):
+    """`word` between random characters of a pool that shares none of its characters."""
+    import random
+    rng = random.Random(0)
+    pool = "的一是了我不在他有这个上们来到时大地为子你说生年着就那要她出也得里后自以会"
+    return ["".join(rng.choices(pool, k=6)) + word + "".join(rng.choices(pool, k=6)) for _ in range(n)]
+
+
+def test_cut_method_counts_pieces_of_any_length(monkeypatch):
+    import zhner.mining.discover as d
+    texts = in_contexts()
+    found = discover(texts, method="cut", min_proba=1e-3, min_pmi=1.0)   # a few seams are strong by chance
+    words = {r["word"]: r["count"] for r in found}
+    assert found[0]["word"] == "中华人民共和国" and words["中华人民共和国"] >= 180   # 7 chars: past the keys of ≤ 4
+    assert not any("中华人民共和国" in w and w != "中华人民共和国" for w in words)
+    monkeypatch.setattr(d, "CHUNK_CHARS", 40)                  # many chunks, merged
+    assert discover(lambda: iter(texts), method="cut", min_proba=1e-3, min_pmi=1.0) == found
+
+
+def test_cut_deduplication_splits_loose_compounds_only():
+    from zhner.mining.cut import _deduplicate
+    counts = {"北京": 50, "大学": 50, "北京大学": 2, "中华人民共和国": 20, "人民": 30, "共和国": 30, "iphone": 40,
+              "iphone6s": 10, "6": 5}
+    scores = _deduplicate(counts)
+    # log p(北京大学) − log p(北京) − log p(大学) ≈ log 2 − 2 log 52 + log 237 < 3: its count goes to the parts
+    assert "北京大学" not in counts and counts["北京"] == counts["大学"] == 52
+    assert "中华人民共和国" in scores                    # 中, 华 are no words: −100 each, far above 6
+    assert "iphone6s" in scores                        # a Latin/digit run is never split
+
+
+def test_cut_method_is_memory_bounded_and_keeps_frequent_words(monkeypatch):
+    import zhner.mining.cut as cut
+    import zhner.mining.discover as d
+    texts = [f"编号{i}记录{i * 7919}" for i in range(1000)] + in_contexts("北京大学", 2000)
+    whole = {r["word"]: r["count"] for r in discover(texts, method="cut", min_proba=1e-4, min_pmi=1.0)}
+    sizes, prune = [], cut._prune
+    monkeypatch.setattr(cut, "_prune", lambda table, long, budget: sizes.append(len(table[0]) + len(long)) or
+                        prune(table, long, budget))
+    monkeypatch.setattr(d, "CHUNK_CHARS", 2000)
+    bounded = {r["word"]: r["count"] for r in discover(texts, method="cut", min_proba=1e-4, min_pmi=1.0,
+                                                       max_entries=500)}
+    assert sizes and whole["北京大学"] >= 1990 and abs(bounded["北京大学"] - whole["北京大学"]) <= 10
+
+
+def test_cli_cut_method(tmp_path):
+    src = tmp_path / "c.txt"
+    src.write_text("\n".join(in_contexts()) + "\n", encoding="utf-8")
+    out = tmp_path / "terms.tsv"
+    res = subprocess.run([sys.executable, "-m", "zhner", "mine", "discover", str(src), "-o", str(out),
+                          "--method", "cut", "--min-proba", "1e-3", "--min-pmi", "1.0"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    expected = {r["word"]: r["count"] for r in discover(in_contexts(), method="cut", min_proba=1e-3, min_pmi=1.0)}
+    assert Lexicon.from_sources([out]).words == {w: float(n) for w, n in expected.items()}
+    assert "中华人民共和国" in expected

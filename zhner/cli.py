@@ -227,12 +227,13 @@ def cmd_mine_discover(args):
     from tqdm import tqdm
     from .corpora import iter_texts
     from .mining.discover import discover, write_tsv
-    passes = 2 + bool(args.min_entropy)                         # the corpus is streamed once per pass
+    passes = 2 + bool(args.min_entropy and args.method == "ngram")     # the corpus is streamed once per pass
 
     def texts():
         return (t for spec in args.inputs for t in iter_texts(spec, lenient=args.lenient))
     with tqdm(unit="char", unit_scale=True, file=sys.stderr, disable=None, desc=f"{passes} passes") as bar:
-        words = discover(texts, args.max_n, args.min_count, args.min_pmi, args.min_entropy, args.max_entries, bar)
+        words = discover(texts, args.max_n, args.min_count, args.min_pmi, args.min_entropy, args.max_entries, bar,
+                         method=args.method, min_proba=args.min_proba)
     write_tsv(words, args.output)
     print(f"wrote {len(words)} candidate words to {args.output}", file=sys.stderr)
 
@@ -387,10 +388,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = msub.add_parser("discover", help="new-word discovery: n-gram counts, minimum PMI, boundary entropy")
     p.add_argument("inputs", nargs="+", help="corpus files; FILE::COLUMN picks a CSV/TSV column")
     p.add_argument("-o", "--output", required=True, help="TSV: word, count, pmi, left and right entropy")
-    p.add_argument("--max-n", type=int, default=4, help="longest word, 2 to 4 characters")
-    p.add_argument("--min-count", type=int, default=5)
+    p.add_argument("--method", choices=("ngram", "cut"), default="ngram",
+                   help="ngram: n-grams by minimum PMI, recounted by segmentation; cut: the reference's "
+                        "(nlp-zero's Word_Finder): text cut at weak adjacent pairs, pieces counted and de-duplicated")
+    p.add_argument("--max-n", type=int, default=4, help="ngram: longest word, 2 to 4 characters")
+    p.add_argument("--min-count", type=int, default=5, help="ngram")
+    p.add_argument("--min-proba", type=float, default=1e-6, help="cut: least frequency of a pair and of a word")
     p.add_argument("--min-pmi", type=float, default=1.0)
-    p.add_argument("--min-entropy", type=float, default=0.0)
+    p.add_argument("--min-entropy", type=float, default=0.0, help="ngram")
     p.add_argument("--max-entries", type=int, default=5_000_000, help="n-gram table size before pruning")
     p.add_argument("--lenient", action="store_true", help="skip unreadable lines instead of failing")
     p.set_defaults(func=cmd_mine_discover)

@@ -54,8 +54,8 @@ def _grams(cp: np.ndarray, max_n: int):
 def _merge(table, keys, counts):
     """Add sorted unique (keys, counts) to a table of the same form. A stable sort of the two sorted runs
     is a linear merge."""
-    if table is None:
-        return keys, counts
+    if table is None or not len(keys):
+        return (keys, counts) if table is None else table
     keys, counts = np.concatenate([table[0], keys]), np.concatenate([table[1], counts])
     order = np.argsort(keys, kind="stable")
     keys, counts = keys[order], counts[order]
@@ -110,11 +110,14 @@ def _chunks(texts: Iterable[str]):
         yield _codes("\n".join(buf) + "\n")
 
 
-def count_ngrams(texts, max_n: int = 4, max_entries: int = 5_000_000, progress=None) -> dict:
-    """{n: (sorted keys, counts)} for every n-gram with n ≤ max_n, pruned to stay under max_entries."""
+def count_ngrams(texts, max_n: int = 4, max_entries: int = 5_000_000, progress=None, totals=None) -> dict:
+    """{n: (sorted keys, counts)} for every n-gram with n ≤ max_n, pruned to stay under max_entries. A dict
+    given as `totals` gets the exact number of n-grams seen for each n (what pruning leaves a lower bound)."""
     tables = {n: None for n in range(1, max_n + 1)}
     for cp in _chunks(texts):
         for n, key, valid in _grams(cp, max_n):
+            if totals is not None:
+                totals[n] = totals.get(n, 0) + int(valid.sum())
             if n == 1:                                          # code points: a histogram, no sort
                 counts = np.bincount(cp, minlength=1 << 16)
                 counts[0] = 0
@@ -287,10 +290,16 @@ def _scan(source, tables, found, total, max_n, neighbours: bool, recount: bool, 
 
 def discover(texts: Iterable[str] | Callable[[], Iterable[str]], max_n: int = 4, min_count: int = 5,
              min_pmi: float = 1.0, min_entropy: float = 0.0, max_entries: int = 5_000_000, progress=None,
-             recount: bool = True) -> list[dict]:
+             recount: bool = True, method: str = "ngram", min_proba: float = 1e-6) -> list[dict]:
     """Candidate words ranked by count: {"word", "count", "pmi", "left_entropy", "right_entropy"}.
     `texts` is read up to three times: give a list, or a function returning a fresh iterable (to stream from
-    disk)."""
+    disk). method "ngram" is this module's; "cut" is the reference's (`cut.py`: min_pmi, min_proba and
+    max_entries apply, no entropies)."""
+    if method == "cut":
+        from .cut import discover_cut
+        return discover_cut(texts, min_proba, min_pmi, max_entries, progress)
+    if method != "ngram":
+        raise ValueError(f"method must be 'ngram' or 'cut', not {method!r}")
     if not 2 <= max_n <= MAX_N:
         raise ValueError(f"max_n must be between 2 and {MAX_N}, not {max_n}")
     source = texts if callable(texts) else (lambda: texts)

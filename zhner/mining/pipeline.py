@@ -6,7 +6,8 @@ terms.tsv (the lexicon to use) and, with seeds, expanded.tsv.
     output = "runs/mine"
     [domain]      inputs = ["reviews.csv::review"]
     [background]  inputs = ["news.txt::0"]
-    [discover]    max_n = 4, min_count = 5, min_pmi = 0.5, min_entropy = 0.0, max_entries = 5000000
+    [discover]    method = "ngram", max_n = 4, min_count = 5, min_pmi = 0.5, min_entropy = 0.0, max_entries = 5000000,
+                  min_proba = 1e-6      # method "cut": the reference's Word_Finder (min_pmi, min_proba)
     [compare]     top = 20000
     [filter]      rules = ""           # a TOML rules file; empty = the built-in defaults
     [expand]      seeds = [...], centre = [...], negative = [...], min_sim = 0.6, max_sim = 1.0, alpha = 0.25,
@@ -24,7 +25,8 @@ SCHEMA = {
     "output": str,
     "domain": {"inputs": list},
     "background": {"inputs": list},
-    "discover": {"max_n": int, "min_count": int, "min_pmi": float, "min_entropy": float, "max_entries": int},
+    "discover": {"method": str, "max_n": int, "min_count": int, "min_pmi": float, "min_entropy": float,
+                 "max_entries": int, "min_proba": float},
     "compare": {"top": int},
     "filter": {"rules": str},
     "expand": {"seeds": list, "centre": list, "negative": list, "min_sim": float, "max_sim": float,
