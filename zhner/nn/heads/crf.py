@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -79,15 +80,16 @@ def viterbi(emissions, mask, start, trans, end):
         step = mask[:, t].unsqueeze(1)
         score = torch.where(step, best + emissions[:, t], score)
         history.append(idx)
-    last = (score + end).argmax(1).tolist()
+    cur = (score + end).argmax(1).cpu().numpy()
+    lengths = mask.sum(1).cpu().numpy()
     history = torch.stack(history).cpu().numpy() if history else None
-    paths = []
-    for b, n in enumerate(mask.sum(1).tolist()):
-        path = [last[b]] if n else []
-        for t in range(n - 1, 0, -1):
-            path.append(int(history[t - 1, b, path[-1]]))
-        paths.append(path[::-1])
-    return paths
+    out, rows = np.zeros((len(lengths), emissions.size(1)), dtype=np.int64), np.arange(len(lengths))
+    for t in range(emissions.size(1) - 1, 0, -1):         # back-tracking, all sequences at once
+        active = lengths > t
+        out[active, t] = cur[active]
+        cur = np.where(active, history[t - 1, rows, cur], cur)
+    out[:, 0] = cur
+    return [out[b, :n].tolist() for b, n in enumerate(lengths.tolist())]
 
 
 def forward_scores(emissions, mask, start, trans, end):
@@ -156,8 +158,8 @@ class CRF(nn.Module):
         mask = batch["mask"]
         start, trans, end = self.potentials()
         paths = viterbi(em, mask, start, trans, end)
-        marginals = self.marginals(em, mask, start, trans, end).cpu()
-        return [self.tagset.decode(p, marginals[b, torch.arange(len(p)), p].tolist() if p else None)
+        marginals = self.marginals(em, mask, start, trans, end).cpu().numpy()
+        return [self.tagset.decode(p, marginals[b, np.arange(len(p)), p].tolist() if p else None)
                 for b, p in enumerate(paths)]
 
     def marginals(self, em, mask, start, trans, end):
