@@ -86,3 +86,18 @@ def test_pruned_viterbi_finds_the_best_path_with_many_tags(scheme, scale):
         value = start[path[0]] + em[b, 0, path[0]] + end[path[-1]] + sum(
             trans[i, j] + em[b, t, j] for t, (i, j) in enumerate(zip(path, path[1:]), 1))
         assert float(value) == pytest.approx(float((score[b] + end).max()), abs=1e-3)
+
+
+def test_cascade_loss_is_per_token_nll_of_tags_and_types():
+    from torch.nn import functional as F
+    from zhner.nn.heads.cascade import Cascade
+    from zhner.spans import Span
+    torch.manual_seed(0)
+    head = Cascade(8, ["PER", "LOC", "ORG"], "BIOES")
+    h, mask = torch.randn(2, 6, 8), torch.tensor([[1] * 6, [1, 1, 1, 1, 0, 0]], dtype=torch.bool)
+    spans = [[Span(0, 2, "PER"), Span(3, 6, "ORG")], [Span(1, 3, "LOC")]]
+    batch = {"mask": mask, **head.targets([6, 4], spans)}
+    a, e = head.type_parts(h)
+    types = sum(F.cross_entropy(a[b, i] + e[b, j - 1], torch.tensor(["PER", "LOC", "ORG"].index(s.label)),
+                                reduction="sum") for b, ss in enumerate(spans) for s in ss for i, j in [(s.start, s.end)])
+    assert torch.allclose(head.loss(h, batch), head.tagger.loss(h, batch) + types / 10)      # 10 real tokens

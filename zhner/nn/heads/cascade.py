@@ -1,7 +1,9 @@
 """Cascade: (a) untyped span tagging, a CRF or softmax over the BIO/BIOES tags of a single label, whose
 cost does not grow with the number of types; (b) typing each span: p(type | span) = softmax(W r), with
 r = [h_start; h_end] or r = h_end (the reference's choice). The type loss is the cross-entropy on gold spans
-only, i.e. every non-entity position is masked out of it. A predicted span's score is
+only (every non-entity position is masked out of it), summed and divided by the number of tokens like the
+tagger's loss, so that the total is the per-token −log p(tags, types). (A mean over spans instead weighs
+types about tokens/spans ≈ 10× more; on the e-commerce titles that cost 13 F1 points.) A predicted span's score is
 p(span) · p(type | span). Since W [h_i; h_j] + b = A_i + E_j with A = h W_startᵀ, E = h W_endᵀ + b, the
 head's outputs (for ONNX) are per position: [tagger outputs | A | E]."""
 from __future__ import annotations
@@ -45,7 +47,7 @@ class Cascade(nn.Module):
         if len(batch["spans"]):
             b, c, i, j = batch["spans"].to(h.device).unbind(1)
             a, e = self.type_parts(h)
-            loss = loss + F.cross_entropy(a[b, i] + e[b, j], c)
+            loss = loss + F.cross_entropy(a[b, i] + e[b, j], c, reduction="sum") / batch["mask"].sum().clamp(min=1)
         return loss
 
     def outputs(self, h, batch):
