@@ -136,9 +136,10 @@ class Featurizer:
         t = max(1, max(map(len, texts), default=1))
         lengths = torch.tensor([len(x) for x in texts])
         out = {"mask": torch.arange(t)[None] < lengths[:, None]}
-        out["chars"] = self._ids(texts, t, lambda x: self.chars.ids(self._normalized(x)))
+        normalized = [self._normalized(x) for x in texts]
+        out["chars"] = self._ids(normalized, t, self.chars.ids)
         if self.bigrams is not None:
-            out["bigrams"] = self._ids(texts, t, lambda x: self.bigrams.ids(bigrams(self._normalized(x))))
+            out["bigrams"] = self._ids(normalized, t, lambda x: self.bigrams.ids(bigrams(x)))
         if self.words is not None:
             out["words"] = self._ids(texts, t, self._word_ids)
         if self.lexicon is not None:
