@@ -57,13 +57,17 @@ def _prune(table, long, budget):
     return (table[0][keep], table[1][keep]), Counter({w: c for w, c in long.items() if c > floor})
 
 
-def _split(word, counts, log_total):
-    """Maximum-probability split of `word` into entries of `counts`; ASCII letter/digit parts re-joined."""
+def _split(word, counts, prefixes, log_total):
+    """Maximum-probability split of `word` into entries of `counts` (a piece is only extended while it is a
+    prefix of some entry); ASCII letter/digit parts re-joined."""
     n = len(word)
     best, back = [0.0] + [-np.inf] * n, [0] * (n + 1)
-    for end in range(1, n + 1):
-        for start in range(end):
-            c = counts.get(word[start:end], 0)
+    for start in range(n):
+        for end in range(start + 1, n + 1):
+            piece = word[start:end]
+            if end - start > 1 and piece not in prefixes:
+                break
+            c = counts.get(piece, 0)
             if c or end - start == 1:
                 score = best[start] + (log(c) - log_total if c else NULL)
                 if score > best[end]:
@@ -85,13 +89,14 @@ def _deduplicate(counts: dict) -> dict:
     """The reference's de-redundancy, longest words first (see the module docstring). Returns the score
     log p(w) − Σ log p(part) of each word kept."""
     total, scores = sum(counts.values()), {}
+    prefixes = {w[:k] for w in counts for k in range(2, len(w) + 1)}
     for w in sorted(counts, key=len, reverse=True):
         if len(w) == 1:
             continue
         num = counts.pop(w)
         score = log(num) - log(total)
         total -= num
-        parts = _split(w, counts, log(total))
+        parts = _split(w, counts, prefixes, log(total))
         score -= sum(log(counts[p]) - log(total) if counts.get(p) else NULL for p in parts)
         if score < len(w) - 1:
             for p in parts:
