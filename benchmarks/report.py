@@ -267,6 +267,20 @@ def main():
         lines += ["## Cost against the number of types, e-commerce titles (issue 4)", "",
                   "Command: `python benchmarks/ner.py --suite types --epochs 1`: the n most frequent types kept, "
                   "the others made O.", ""] + run_table(types)
+    quiet = {r["name"]: r for r in results("types_quiet")}
+    if quiet:
+        lines += ["Re-measured one after another on one core (the other core ran one training job): `python "
+                  "benchmarks/ner.py --suite types --epochs 1 --only \"crf-10|crf-431|cascade-10|cascade-431\" "
+                  "--results benchmarks/results/types_quiet.jsonl`.", "",
+                  "| head | s/epoch at 10 types | s/epoch at 431 types | growth | peak RSS MB at 10 / 431 |",
+                  "|---|---|---|---|---|"]
+        for head in ("crf", "cascade"):
+            a, b = quiet.get(f"{head}-10"), quiet.get(f"{head}-431")
+            if a and b:
+                lines.append(f"| {head} | {a['seconds_per_epoch']:.1f} | {b['seconds_per_epoch']:.1f} | "
+                             f"{b['seconds_per_epoch'] / a['seconds_per_epoch']:.2f}× | "
+                             f"{a['peak_rss_mb']:.0f} / {b['peak_rss_mb']:.0f} |")
+        lines.append("")
     lexicon = suite_tables(rows, "lexicon")
     if lexicon:
         lines += ["## Mined terms as lexicon features, e-commerce titles (issue 6)", "",
