@@ -77,23 +77,28 @@ def recipe_runs(dataset):
 
 
 def lexicon_runs(dataset):
-    """Issue 6: SoftLexicon features from jieba's dictionary against terms mined from the dataset's own text."""
-    mined = LEXICONS / f"{dataset}.tsv"
+    """Issue 6: SoftLexicon features from jieba's dictionary against terms mined from the dataset's own text
+    (both `zhner mine discover` methods)."""
+    mined, cut = LEXICONS / f"{dataset}.tsv", LEXICONS / f"{dataset}-cut.tsv"
     base = {"model.head": "cascade"}
     return [("Cascade-BiLSTM-CRF", base),
             ("+ lexicon: jieba", {**base, "model.lexicon_dim": "50", "model.lexicon": '["jieba"]'}),
             ("+ lexicon: mined", {**base, "model.lexicon_dim": "50", "model.lexicon": f'["{mined}"]'}),
+            ("+ lexicon: mined, cut method", {**base, "model.lexicon_dim": "50", "model.lexicon": f'["{cut}"]'}),
             ("+ lexicon: jieba + mined", {**base, "model.lexicon_dim": "50", "model.lexicon": f'["jieba", "{mined}"]'})]
 
 
 def prepare_lexicon(dataset):
-    """`zhner mine discover` on the dataset's train + test text (texts only, as for the vectors)."""
-    path = LEXICONS / f"{dataset}.tsv"
-    if not path.exists():
-        train_file, test_file, _ = DATASETS[dataset]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "zhner", "mine", "discover", str(DATA / train_file),
-                        str(DATA / test_file), "-o", str(path), "--min-count", "3", "--min-pmi", "0.5"], check=True)
+    """`zhner mine discover` on the dataset's train + test text (texts only, as for the vectors), with the
+    n-gram method (min_count 3, min_pmi 0.5) and the cut method (the reference's thresholds)."""
+    train_file, test_file, _ = DATASETS[dataset]
+    for path, options in ((LEXICONS / f"{dataset}.tsv", ["--min-count", "3", "--min-pmi", "0.5"]),
+                          (LEXICONS / f"{dataset}-cut.tsv", ["--method", "cut", "--min-proba", "1e-6",
+                                                             "--min-pmi", "0.5"])):
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run([sys.executable, "-m", "zhner", "mine", "discover", str(DATA / train_file),
+                            str(DATA / test_file), "-o", str(path), *options], check=True)
 
 
 def types_runs():

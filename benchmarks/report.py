@@ -188,7 +188,9 @@ def serving_tables() -> list[str]:
         out += ["ONNX Runtime vs PyTorch, `predict` on all of MSRA test (3442 texts), same process, one after the "
                 "other; float32 export and `zhner export --onnx DIR --quantize` (int8 weights). Command: "
                 "`python benchmarks/serving.py --skip-server --skip-dask --onnx-models bundled,transformer` "
-                "(transformer: a random 4-layer, 256-wide BERT trained 2 epochs on 10,000 MSRA sentences).", "",
+                "(transformer: a random 4-layer, 256-wide BERT trained 2 epochs on 10,000 MSRA sentences); the "
+                "grid's MSRA models by path (`--onnx-models runs/bench/grid/msra-idcnn-crf/model,...`, "
+                "`--onnx-threads 1`).", "",
                 "| model | threads | PyTorch chars/s | ONNX chars/s | speed-up | identical texts | ONNX int8 chars/s | "
                 "speed-up | identical texts | F1 PyTorch / ONNX / int8 |", "|---|---|---|---|---|---|---|---|---|---|"]
         out += [f"| {m} ({r.get('encoder', 'bilstm')}-{r.get('head', 'crf')}) | {r['threads']} | "
@@ -244,8 +246,8 @@ def main():
                           "recipe")
     if recipe:
         lines += ["## The recipes in configs/ (issue 4)", "",
-                  "Command: `python benchmarks/ner.py --suite recipe --datasets cluener --epochs 30` and "
-                  "`python benchmarks/ner.py --suite recipe --datasets msra --epochs 3` (MSRA's budget cut for "
+                  "Command: `python benchmarks/ner.py --suite recipe --datasets cluener,ecommerce --epochs 30` "
+                  "and `python benchmarks/ner.py --suite recipe --datasets msra --epochs 3` (MSRA's budget cut for "
                   "time): `configs/<dataset>.toml`, the best of the ablation, on all of the training data (the "
                   "same as `zhner train --config configs/<dataset>.toml`, then `zhner evaluate`), 1 thread.",
                   ""] + recipe
@@ -286,8 +288,9 @@ def main():
         lines += ["## Mined terms as lexicon features, e-commerce titles (issue 6)", "",
                   "Command: `python benchmarks/ner.py --suite lexicon --datasets ecommerce --epochs 4`: "
                   "SoftLexicon features (50 d) from jieba's dictionary, from `zhner mine discover` run on the "
-                  "train + test titles (text only, min_count 3, min_pmi 0.5: `runs/lexicons/ecommerce.tsv`), and "
-                  "from both.", ""] + lexicon
+                  "train + test titles (text only; n-gram method, min_count 3, min_pmi 0.5: "
+                  "`runs/lexicons/ecommerce.tsv`; cut method, min_proba 1e-6, min_pmi 0.5: "
+                  "`runs/lexicons/ecommerce-cut.tsv`), and from jieba + the n-gram list.", ""] + lexicon
     lac = [r for r in rows if r["system"] == "lac"]
     if lac:
         r = lac[-1]
