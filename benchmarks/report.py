@@ -271,17 +271,18 @@ def main():
                   "the others made O.", ""] + run_table(types)
     quiet = {r["name"]: r for r in results("types_quiet")}
     if quiet:
-        lines += ["Re-measured one after another on one core (the other core ran one training job): `python "
+        lines += ["Re-measured one after another on one core (the other core ran one training job; Cascade with "
+                  "the per-token type loss of session 4): `python "
                   "benchmarks/ner.py --suite types --epochs 1 --only \"crf-10|crf-431|cascade-10|cascade-431\" "
                   "--results benchmarks/results/types_quiet.jsonl`.", "",
-                  "| head | s/epoch at 10 types | s/epoch at 431 types | growth | peak RSS MB at 10 / 431 |",
-                  "|---|---|---|---|---|"]
+                  "| head | s/epoch at 10 types | s/epoch at 431 types | growth | F1 at 10 / 431 | peak RSS MB at 10 / 431 |",
+                  "|---|---|---|---|---|---|"]
         for head in ("crf", "cascade"):
             a, b = quiet.get(f"{head}-10"), quiet.get(f"{head}-431")
             if a and b:
                 lines.append(f"| {head} | {a['seconds_per_epoch']:.1f} | {b['seconds_per_epoch']:.1f} | "
                              f"{b['seconds_per_epoch'] / a['seconds_per_epoch']:.2f}× | "
-                             f"{a['peak_rss_mb']:.0f} / {b['peak_rss_mb']:.0f} |")
+                             f"{100 * a['f1']:.2f} / {100 * b['f1']:.2f} | {a['peak_rss_mb']:.0f} / {b['peak_rss_mb']:.0f} |")
         lines.append("")
     lexicon = suite_tables(rows, "lexicon")
     if lexicon:
