@@ -50,8 +50,10 @@ def run_table(runs) -> list[str]:
     return out + [""]
 
 
-def settings(r) -> str:
-    return (f"Epochs ≤ {r['epochs']} (early stopping on a held-out slice of train), seed {r['seed']}"
+def settings(runs) -> str:
+    r, budgets = runs[0], sorted({x["epochs"] for x in runs})
+    epochs = f"Epochs ≤ {r['epochs']}" if len(budgets) == 1 else "Epoch budgets " + " and ".join(map(str, budgets))
+    return (f"{epochs} (early stopping on a held-out slice of train), seed {r['seed']}"
             + (f", first {r['limit']} training records" if r.get("limit") else "") + ".")
 
 
@@ -64,7 +66,7 @@ def suite_tables(rows, suite) -> list[str]:
             order = [name for name, _ in ablation_runs(ds)]
             runs.sort(key=lambda r: order.index(r["name"]) if r["name"] in order else len(order))
         if runs:
-            out += [f"### {NAMES[ds]}", "", settings(runs[0]), ""] + run_table(runs)
+            out += [f"### {NAMES[ds]}", "", settings(runs), ""] + run_table(runs)
             if suite == "grid":
                 out += gp_vs_crf(runs, ds)
     return out
@@ -242,12 +244,13 @@ def main():
                   "tokens; lexicon: SoftLexicon over jieba's dictionary (50 d); bigrams: 50 d; vectors: "
                   "`zhner vectors train` (char 100 d, bigram and word 50 d) on the dataset's train + test text "
                   "and the unlabelled corpora (no labels).", ""] + ablation
-    recipe = suite_tables([{**r, "name": f"configs/{r['dataset']}.toml"} for r in rows if r.get("suite") == "recipe"],
+    recipe = suite_tables([{**r, "name": f"configs/{r['dataset']}.toml, ≤ {r['epochs']} epochs"} for r in rows
+                           if r.get("suite") == "recipe"],
                           "recipe")
     if recipe:
         lines += ["## The recipes in configs/ (issue 4)", "",
                   "Command: `python benchmarks/ner.py --suite recipe --datasets cluener,ecommerce --epochs 30` "
-                  "and `python benchmarks/ner.py --suite recipe --datasets msra --epochs 3` (MSRA's budget cut for "
+                  "and `python benchmarks/ner.py --suite recipe --datasets msra --epochs 3` and `--epochs 8` (MSRA's budget cut for "
                   "time): `configs/<dataset>.toml`, the best of the ablation, on all of the training data (the "
                   "same as `zhner train --config configs/<dataset>.toml`, then `zhner evaluate`), 1 thread.",
                   ""] + recipe
