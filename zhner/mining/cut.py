@@ -18,7 +18,7 @@ from math import log
 
 import numpy as np
 
-from .discover import EMPTY, SHIFT, _chunks, _merge, count_ngrams, words_of
+from .discover import EMPTY, MAX_N, SHIFT, _chunks, _merge, count_ngrams, pack, words_of
 
 NULL = -100.0          # log-probability of a character outside the lexicon, as in the reference
 
@@ -119,12 +119,8 @@ def discover_cut(texts: Iterable[str] | Callable[[], Iterable[str]], min_proba: 
     for cp in _chunks(source()):
         starts, lengths = _pieces(cp, strong)
         total += len(starts)
-        short = lengths <= 4
-        keys = np.zeros(short.sum(), dtype=np.uint64)
-        s, ln = starts[short], lengths[short]
-        for k in range(4):
-            keys = np.where(ln > k, (keys << SHIFT) | cp[np.minimum(s + k, len(cp) - 1)].astype(np.uint64), keys)
-        table = _merge(table, *np.unique(keys, return_counts=True))
+        short = lengths <= MAX_N
+        table = _merge(table, *np.unique(pack(cp, starts[short], lengths[short]), return_counts=True))
         if (~short).any():
             text = cp.astype(np.uint32).tobytes().decode("utf-32-le")
             long.update(text[a:a + n] for a, n in zip(starts[~short].tolist(), lengths[~short].tolist()))
@@ -135,9 +131,9 @@ def discover_cut(texts: Iterable[str] | Callable[[], Iterable[str]], min_proba: 
     table = table or EMPTY
     floor = min_proba * total
     counts = {}
-    for n in range(1, 5):
+    for n in range(1, MAX_N + 1):
         size = (table[0] >> np.uint64(16 * (n - 1))) > 0
-        if n < 4:
+        if n < MAX_N:
             size &= (table[0] >> np.uint64(16 * n)) == 0
         keep = size & (table[1] > floor)
         counts.update(zip(words_of(table[0][keep], n), table[1][keep].tolist()))

@@ -149,6 +149,15 @@ def words_of(keys: np.ndarray, n: int) -> list[str]:
     return chars.astype(np.uint32).view(f"<U{n}").ravel().tolist() if len(keys) else []
 
 
+def pack(cp: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Keys of the substrings cp[s : s + n] (every n ≤ MAX_N), character by character."""
+    keys = np.zeros(len(starts), dtype=np.uint64)
+    for k in range(MAX_N):
+        chars = cp[np.minimum(starts + k, starts + lengths - 1)].astype(np.uint64)
+        keys = np.where(lengths > k, (keys << SHIFT) | chars, keys)
+    return keys
+
+
 def key_of(word: str) -> int:
     key = 0
     for c in word:
@@ -277,10 +286,7 @@ def _scan(source, tables, found, total, max_n, neighbours: bool, recount: bool, 
             right = _merge(right, *np.unique(np.concatenate(pairs["right"]), return_counts=True))
         if recount:
             ends, lens = _segment_runs(cp, logp_by_len, max_n)
-            keys = np.zeros(len(ends), dtype=np.uint64)
-            for k in range(max_n):                              # each segment's key, character by character
-                chars = cp[np.minimum(ends - (lens - 1) + k, ends)].astype(np.uint64)
-                keys = np.where(lens > k, (keys << SHIFT) | chars, keys)
+            keys = pack(cp, ends - (lens - 1), lens)
             segments = _merge(segments, *np.unique(keys[lens >= 2], return_counts=True))
         if progress is not None:
             progress.update(len(cp))
