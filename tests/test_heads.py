@@ -34,6 +34,8 @@ def test_crf_marginals_sum_to_one_and_respect_scheme():
     marg = head.marginals(head.proj(h), mask, start, trans, end)
     assert torch.allclose(marg[0].sum(-1), torch.ones(5), atol=1e-5)
     assert torch.allclose(marg[1, :3].sum(-1), torch.ones(3), atol=1e-5)
+    sure = head.marginals(30 * head.proj(h), mask, start, trans, end)        # one tag per step is all but certain
+    assert sure.max() <= 1.0 and sure[1, 3:].abs().sum() == 0               # nothing past the end
     tags = head.tagset.tags
     for path in (viterbi(head.proj(h), mask, start, trans, end)):
         from zhner.schemes import decode

@@ -163,7 +163,8 @@ class CRF(nn.Module):
                 for b, p in enumerate(paths)]
 
     def marginals(self, em, mask, start, trans, end):
-        """p(y_i = k | x) by forward-backward."""
+        """p(y_i = k | x) by forward-backward, clamped to ≤ 1 (float32 rounding of a sure tag gives 1 + 1e-5);
+        0 past each sequence's end."""
         log_z, alpha = forward_scores(em, mask, start, trans, end)
         lengths = mask.sum(1)
         positions = torch.arange(mask.size(1), device=mask.device)
@@ -172,4 +173,4 @@ class CRF(nn.Module):
         rev_mask = positions.unsqueeze(0) < lengths.unsqueeze(1)
         _, beta_rev = forward_scores(rev_em, rev_mask, end, trans.t(), start)
         beta = beta_rev.gather(1, idx.unsqueeze(2).expand_as(beta_rev)) - em
-        return (alpha + beta - log_z.view(-1, 1, 1)).exp()
+        return (alpha + beta - log_z.view(-1, 1, 1)).exp().clamp_max(1.0) * mask.unsqueeze(2)
