@@ -72,8 +72,12 @@ def ablation_runs(dataset):
 
 
 def recipe_runs(dataset):
-    """The dataset's recipe in `configs/<dataset>.toml` as it stands (issue 4: the best of the ablation)."""
-    return [("recipe", {"bench.config": f"configs/{dataset}.toml", "train.threads": "1"})]
+    """The dataset's recipe in `configs/<dataset>.toml` as it stands (issue 4: the best of the ablation), and the
+    same recipe on characters alone (no bigrams, word or lexicon features, no pretrained vectors)."""
+    recipe = {"bench.config": f"configs/{dataset}.toml", "train.threads": "1"}
+    bare = {"model.bigram_dim": "0", "model.word_dim": "0", "model.lexicon_dim": "0", "model.char_vectors": "",
+            "model.bigram_vectors": "", "model.word_vectors": ""}
+    return [("recipe", recipe), ("recipe, characters only", {**recipe, **bare})]
 
 
 def lexicon_runs(dataset):
