@@ -47,7 +47,7 @@ def grid_runs(encoders, heads):
 def ablation_runs(dataset):
     """Each step adds one thing to the one before (the reference's table, then ours); side runs: Cascade's
     type classifier on the end character only (the reference's choice), and the flat CRF and GlobalPointer
-    heads with every feature."""
+    heads (and Efficient GlobalPointer) with every feature."""
     vec = VECTORS / dataset
     steps = [("BiLSTM", {"model.head": "softmax"}),
              ("BiLSTM-CRF", {"model.head": "crf"}),
@@ -68,6 +68,7 @@ def ablation_runs(dataset):
     gp = {**acc, "model.head": "globalpointer", "model.o_weight": "1.0"}
     runs.append(("GlobalPointer + all features", gp))
     runs.append(("GlobalPointer + all features, pos_weight 2", {**gp, "model.pos_weight": "2.0"}))
+    runs.append(("Efficient GlobalPointer + all features", {**gp, "model.head": "efficient_globalpointer"}))
     return runs
 
 

@@ -173,7 +173,9 @@ def serving_tables() -> list[str]:
                 "|---|---|---|---|---|---|---|"]
         out += [f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']:.0f} | {r['p50_ms']:.1f} | "
                 f"{r['p99_ms']:.1f} | {r['rss_before_mb']:.0f} → {r['rss_mb']:.0f} |" for r in server[-3:]]
-        out.append("")
+        eight = [r["p99_ms"] for r in server if r["clients"] == 8][-3:]
+        out += ["", "p99 at 8 clients in the last three runs of the command (the table shows the last): "
+                + ", ".join(f"{x:.1f}" for x in eight) + " ms.", ""]
     sustained = [r for r in rows if r["bench"] == "sustained"]
     if sustained:
         r = sustained[-1]
@@ -246,8 +248,8 @@ def main():
                   "e-commerce titles with the runs shown). From BiLSTM-CRF on, each row adds one thing to the row "
                   "above (Cascade replaces the flat CRF); the side runs are not cumulative: Cascade typing spans "
                   "from the end character alone (the reference's choice; the default is start + end), and the flat "
-                  "CRF and GlobalPointer heads with every feature (GlobalPointer without WOL; pos_weight 2 is its "
-                  "loss weighting). WLF: jieba word vectors (50 d) per character; WOL: loss weight 0.5 on O "
+                  "CRF, GlobalPointer and Efficient GlobalPointer heads with every feature (the GlobalPointers "
+                  "without WOL; pos_weight 2 is their loss weighting). WLF: jieba word vectors (50 d) per character; WOL: loss weight 0.5 on O "
                   "tokens; lexicon: SoftLexicon over jieba's dictionary (50 d); bigrams: 50 d; vectors: "
                   "`zhner vectors train` (char 100 d, bigram and word 50 d) on the dataset's train + test text "
                   "and the unlabelled corpora (no labels).", ""] + ablation
@@ -256,14 +258,17 @@ def main():
                           "recipe")
     if recipe:
         lines += ["## The recipes in configs/ (issue 4)", "",
-                  "Command: `python benchmarks/ner.py --suite recipe --datasets cluener,ecommerce --epochs 30` "
-                  "and `python benchmarks/ner.py --suite recipe --datasets msra --epochs 8` (the budget in "
-                  "`configs/msra.toml`; an earlier row with `--epochs 3`): `configs/<dataset>.toml`, the best of the ablation, on all of the training data (the "
-                  "same as `zhner train --config configs/<dataset>.toml`, then `zhner evaluate`), 1 thread. "
-                  "`configs/cmeee.toml` is `configs/cluener.toml` carried unchanged to CMeEE, a dataset no recipe "
-                  "setting was chosen on (`--datasets cmeee --epochs 30`); \"characters only\" is the same recipe "
-                  "without bigrams, word and lexicon features and pretrained vectors. For comparison, CMeEE's "
-                  "BiLSTM-CRF on characters and bigrams (`configs/bench_base.toml`) scored 48.10 with ≤ 15 epochs (self-training section, round 0).",
+                  "Command: `python benchmarks/ner.py --suite recipe --datasets D --epochs E` with each recipe's "
+                  "own budget (cluener 6, msra 8, ecommerce 30, cmeee 30; an earlier MSRA row with 3, CMeEE rows with 6): "
+                  "`configs/<dataset>.toml`, the best of the ablation, on all of the training data (the same as "
+                  "`zhner train --config configs/<dataset>.toml`, then `zhner evaluate`), 1 thread. "
+                  "`configs/cmeee.toml` is `configs/cluener.toml` carried to CMeEE, a dataset no recipe setting was "
+                  "chosen on: only the data and vector paths and the budget differ (its ≤ 6-epoch rows keep "
+                  "CLUENER's budget too); \"characters only\" is the same recipe without bigrams, word and lexicon "
+                  "features and pretrained vectors. For comparison, CMeEE's BiLSTM-CRF on characters and bigrams "
+                  "(`configs/bench_base.toml`) scored 48.10 with ≤ 15 epochs (self-training section, round 0). "
+                  "Rows of earlier versions of the CLUENER and CMeEE recipes (GlobalPointer, 30 epochs: 73.64 and "
+                  "50.33) are in `benchmarks/results/ner_superseded_recipes.jsonl`.",
                   ""] + recipe
     features = results("features")
     if features:
