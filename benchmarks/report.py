@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NAMES = {"cluener": "CLUENER dev", "msra": "MSRA test", "cmeee": "CMeEE split test (nested)",
          "ecommerce": "E-commerce titles test (431 types)"}
 # `benchmarks/bundled.py` model arguments: runs/bundled_v1 is `zhner/default_model` as of commit 20b8b32
-BUNDLED_NAMES = {"bundled": "bundled", "runs/bundled_v1": "bundled until 20b8b32 (characters + bigrams, no vectors)"}
+BUNDLED_NAMES = {"runs/bundled_v1": "bundled until 20b8b32 (characters + bigrams, no vectors)"}
 
 
 def machine() -> str:
@@ -253,7 +253,7 @@ def main():
                   "tokens; lexicon: SoftLexicon over jieba's dictionary (50 d); bigrams: 50 d; vectors: "
                   "`zhner vectors train` (char 100 d, bigram and word 50 d) on the dataset's train + test text "
                   "and the unlabelled corpora (no labels).", ""] + ablation
-    recipe = suite_tables([{**r, "name": f"configs/{r['dataset']}.toml{r['name'][6:]}, ≤ {r['epochs']} epochs"}
+    recipe = suite_tables([{**r, "name": f"configs/{r['dataset']}.toml{r['name'].removeprefix('recipe')}, ≤ {r['epochs']} epochs"}
                            for r in rows if r.get("suite") == "recipe"],
                           "recipe")
     if recipe:
