@@ -154,7 +154,8 @@ def run_zhner(args) -> dict:
     overrides = json.loads(args.overrides)
     n_types = int(overrides.pop("bench.types", 0))
     base = ROOT / overrides.pop("bench.config", "configs/bench_base.toml")
-    out = ROOT / "runs" / "bench" / args.suite / f"{args.dataset}-{args.name.replace(' ', '_')}"
+    out = ROOT / "runs" / "bench" / args.suite / (f"{args.dataset}-{args.name.replace(' ', '_')}" +
+                                                  (f"-seed{args.seed}" if args.seed != 42 else ""))
     overrides = {"data.train": str(DATA / train_file), "data.dev_fraction": str(fraction),
                  "train.epochs": str(args.epochs), "train.seed": str(args.seed), "train.output": str(out),
                  "train.patience": str(args.patience), **({"data.limit": str(args.limit)} if args.limit else {}),
@@ -327,7 +328,7 @@ def child(args):
 
 
 def key(r) -> tuple:
-    return r["system"], r.get("suite"), r.get("dataset"), r.get("name"), r.get("epochs"), r.get("limit")
+    return r["system"], r.get("suite"), r.get("dataset"), r.get("name"), r.get("epochs"), r.get("limit"), r.get("seed")
 
 
 def main():

@@ -9,7 +9,7 @@ import os
 import platform
 from pathlib import Path
 
-from ner import ablation_runs
+from ner import ablation_runs, key
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = {"cluener": "CLUENER dev", "msra": "MSRA test", "cmeee": "CMeEE split test (nested)",
@@ -167,15 +167,22 @@ def serving_tables() -> list[str]:
            "`--model`).", ""]
     server = [r for r in rows if r["bench"] == "server"]
     if server:
-        out += ["`zhner serve` on loopback; each client thread keeps one connection and posts one 50-character "
-                "MSRA text per request.", "",
-                "| clients | requests | errors | throughput req/s | p50 ms | p99 ms | server RSS before → after MB |",
-                "|---|---|---|---|---|---|---|"]
-        out += [f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']:.0f} | {r['p50_ms']:.1f} | "
-                f"{r['p99_ms']:.1f} | {r['rss_before_mb']:.0f} → {r['rss_mb']:.0f} |" for r in server[-3:]]
-        eight = [r["p99_ms"] for r in server if r["clients"] == 8][-3:]
-        out += ["", "p99 at 8 clients in the last three runs of the command (the table shows the last): "
-                + ", ".join(f"{x:.1f}" for x in eight) + " ms.", ""]
+        last = [r for r in server if r.get("run") == server[-1].get("run")] if "run" in server[-1] else server[-3:]
+        threads = lambda r: r.get("server_threads", "all (2)")                          # noqa: E731
+        out += ["`zhner serve --threads N` on loopback (N: the model's CPU threads; rows without it ran before "
+                "the option, with torch's default of all cores); each client thread keeps one connection and "
+                "posts one 50-character MSRA text per request.", "",
+                "| threads | clients | requests | errors | throughput req/s | p50 ms | p99 ms | "
+                "server RSS before → after MB |", "|---|---|---|---|---|---|---|---|"]
+        out += [f"| {threads(r)} | {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']:.0f} | "
+                f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['rss_before_mb']:.0f} → {r['rss_mb']:.0f} |"
+                for r in last]
+        out.append("")
+        for n in sorted({threads(r) for r in last}, key=str):
+            eight = [r["p99_ms"] for r in server if r["clients"] == 8 and threads(r) == n][-3:]
+            out.append(f"- p99 at 8 clients, threads {n}, in the last three runs of the command: "
+                       + ", ".join(f"{x:.1f}" for x in eight) + " ms.")
+        out.append("")
     sustained = [r for r in rows if r["bench"] == "sustained"]
     if sustained:
         r = sustained[-1]
@@ -188,6 +195,10 @@ def serving_tables() -> list[str]:
                 f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']:.0f} | {r['p50_ms']:.1f} | "
                 f"{r['p99_ms']:.1f} | {r['rss_first_tenth_mb']:.0f} → {r['rss_last_tenth_mb']:.0f} "
                 f"({r['rss_max_mb']:.0f}) |", ""]
+        if "rss_quarters_mb" in r:
+            out += ["Server RSS, the highest sample in each quarter of the run: "
+                    + " → ".join(f"{x:.0f}" for x in r["rss_quarters_mb"]) + f" MB ({r['rss_samples']} samples, "
+                    f"every 0.5 s; {r['rss_start_mb']:.0f} MB before the load).", ""]
     onnx = {(r.get("model", "bundled"), r["threads"]): r for r in rows
             if r["bench"] == "onnx" and "onnx_int8_chars_per_s" in r}          # the latest row of each
     if onnx:
@@ -212,6 +223,21 @@ def serving_tables() -> list[str]:
                 "| workers | seconds | records | chars/s |", "|---|---|---|---|"]
         out += [f"| {r['workers']} | {r['seconds']:.1f} | {r['records']} | {r['chars_per_s']:,.0f} |" for r in dask[-2:]]
         out.append("")
+    return out
+
+
+def seed_table(rows) -> list[str]:
+    """A recipe re-run with other seeds (`ner_seeds.jsonl`) beside its seed-42 row, and their mean."""
+    out = []
+    for r0 in [r for r in rows if r.get("suite") == "recipe" and r["name"] == "recipe"]:
+        runs = [r0] + [r for r in results("ner_seeds") if key(r)[:-1] == key(r0)[:-1]]
+        if len(runs) > 1:
+            out += [f"{NAMES[r0['dataset']]}, `configs/{r0['dataset']}.toml` with other seeds: `--seed S --results "
+                    "benchmarks/results/ner_seeds.jsonl` added to the command.", "",
+                    "| seed | P | R | F1 |", "|---|---|---|---|"]
+            out += [f"| {r['seed']} | {pct(r['precision'])} | {pct(r['recall'])} | {pct(r['f1'])} |" for r in runs]
+            mean = sum(r["f1"] for r in runs) / len(runs)
+            out += [f"| mean | | | **{pct(mean)}** (lowest {pct(min(r['f1'] for r in runs))}) |", ""]
     return out
 
 
@@ -259,17 +285,22 @@ def main():
     if recipe:
         lines += ["## The recipes in configs/ (issue 4)", "",
                   "Command: `python benchmarks/ner.py --suite recipe --datasets D --epochs E` with each recipe's "
-                  "own budget (cluener 6, msra 8, ecommerce 30, cmeee 30; an earlier MSRA row with 3, CMeEE rows with 6): "
-                  "`configs/<dataset>.toml`, the best of the ablation, on all of the training data (the same as "
-                  "`zhner train --config configs/<dataset>.toml`, then `zhner evaluate`), 1 thread. "
-                  "`configs/cmeee.toml` is `configs/cluener.toml` carried to CMeEE, a dataset no recipe setting was "
-                  "chosen on: only the data and vector paths and the budget differ (its ≤ 6-epoch rows keep "
-                  "CLUENER's budget too); \"characters only\" is the same recipe without bigrams, word and lexicon "
-                  "features and pretrained vectors. For comparison, CMeEE's BiLSTM-CRF on characters and bigrams "
+                  "own budget (cluener 6, msra 8, ecommerce 30, cmeee 30; an earlier MSRA row with 3, CMeEE rows "
+                  "with 6): `configs/<dataset>.toml`, the best of the ablation, on all of the training data (the "
+                  "same as `zhner train --config configs/<dataset>.toml`, then `zhner evaluate`), 1 thread. "
+                  "`configs/cmeee.toml` is the session-5 `configs/cluener.toml` (hidden size 128, nested decoding) "
+                  "carried to CMeEE, a dataset no recipe setting was chosen on: only the data and vector paths and "
+                  "the budget differ (its ≤ 6-epoch rows keep CLUENER's budget too). The CLUENER recipe then "
+                  "widened its BiLSTM to 256 and decodes flat spans (CLUENER has no nested entities); carried to "
+                  "CMeEE (nested decoding kept) that width scored 44.94 (P 51.31, R 39.97; early stopping kept "
+                  "held-out epoch 3, a spike, `benchmarks/results/ner_side_runs.jsonl`), so `configs/cmeee.toml` "
+                  "keeps 128. \"characters only\" is the same recipe without bigrams, word and lexicon features "
+                  "and pretrained vectors. For comparison, CMeEE's BiLSTM-CRF on characters and bigrams "
                   "(`configs/bench_base.toml`) scored 48.10 with ≤ 15 epochs (self-training section, round 0). "
-                  "Rows of earlier versions of the CLUENER and CMeEE recipes (GlobalPointer, 30 epochs: 73.64 and "
-                  "50.33) are in `benchmarks/results/ner_superseded_recipes.jsonl`.",
-                  ""] + recipe
+                  "Rows of earlier versions of the recipes are in `benchmarks/results/ner_superseded_recipes.jsonl`: "
+                  "GlobalPointer, 30 epochs (CLUENER 73.64, CMeEE 50.33); CLUENER with hidden size 128 and nested "
+                  "decoding, ≤ 6 epochs (75.15).",
+                  ""] + recipe + seed_table(rows)
     features = results("features")
     if features:
         lines += ["### Cost of the features", "",

@@ -149,10 +149,11 @@ def bench_sustained(args):
         stop.set()
         sampler.join()
         abuser.join()
-        tenth = max(1, len(rss) // 10)
+        tenth, quarter = max(1, len(rss) // 10), max(1, len(rss) // 4)
         row.update({"bench": "sustained", "text_chars": 50, "rss_start_mb": rss[0], "rss_end_mb": rss[-1],
                     "rss_max_mb": max(rss), "rss_first_tenth_mb": max(rss[:tenth]),
-                    "rss_last_tenth_mb": max(rss[-tenth:]), "rss_samples": len(rss), "abuse": dict(answers)})
+                    "rss_last_tenth_mb": max(rss[-tenth:]), "rss_samples": len(rss), "abuse": dict(answers),
+                    "rss_quarters_mb": [max(rss[k * quarter:(k + 1) * quarter] or rss[-1:]) for k in range(4)]})
         record(row)
     finally:
         server.terminate()
@@ -160,21 +161,24 @@ def bench_sustained(args):
 
 
 def bench_server(args):
+    """1, 8 and 32 clients against a fresh server for each `--server-threads` setting (`zhner serve --threads`)."""
     import psutil
     texts = [t[:50] for t in msra_texts() if len(t) >= 50]
-    server, port = start_server(args)
-    try:
-        proc = psutil.Process(server.pid)
-        load_clients(port, texts, 4, 200)                                   # warm-up
-        rss_before = proc.memory_info().rss / 2 ** 20
-        for clients in (1, 8, 32):
-            row = load_clients(port, texts, clients, args.requests)
-            row.update({"bench": "server", "text_chars": 50, "rss_mb": proc.memory_info().rss / 2 ** 20,
-                        "rss_before_mb": rss_before})
-            record(row)
-    finally:
-        server.terminate()
-        server.wait(10)
+    run = time.strftime("%Y-%m-%d %H:%M:%S")
+    for threads in map(int, args.server_threads.split(",")):
+        server, port = start_server(args, "--threads", str(threads))
+        try:
+            proc = psutil.Process(server.pid)
+            load_clients(port, texts, 4, 200)                                   # warm-up
+            rss_before = proc.memory_info().rss / 2 ** 20
+            for clients in (1, 8, 32):
+                row = load_clients(port, texts, clients, args.requests)
+                row.update({"bench": "server", "text_chars": 50, "rss_mb": proc.memory_info().rss / 2 ** 20,
+                            "rss_before_mb": rss_before, "server_threads": threads, "run": run})
+                record(row)
+        finally:
+            server.terminate()
+            server.wait(10)
 
 
 def small_transformer(folder: Path) -> Path:
@@ -261,6 +265,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--model", default=None, help="model directory (default: the bundled model)")
     p.add_argument("--requests", type=int, default=2000, help="requests per concurrency level")
+    p.add_argument("--server-threads", default="1,2", help="comma-separated `zhner serve --threads` settings")
     p.add_argument("--sustained", type=int, default=0, help="requests of the sustained-load run (0: skip it)")
     p.add_argument("--clients", type=int, default=64, help="concurrent clients of the sustained-load run")
     p.add_argument("--onnx-models", default="bundled",

@@ -141,3 +141,20 @@ def test_stalled_and_vanishing_clients_do_not_harm_others(live_server):
     assert reply.status == 408 and "body not received within 1 s" in reply.read().decode()
     stalled.close()
     assert _post(live_server, b'{"texts": []}') == (200, {"results": []})
+
+
+def test_worker_factory_reads_model_limits_and_threads(model, tmp_path, monkeypatch):
+    import torch
+    from zhner.export import export_onnx
+    from zhner.serve import app_from_env
+    export_onnx(model, tmp_path / "onnx")
+    before = torch.get_num_threads()
+    for k, v in {"MODEL": str(tmp_path / "onnx"), "THREADS": "1", "MAX_TEXTS": "2"}.items():
+        monkeypatch.setenv(f"ZHNER_{k}", v)
+    try:
+        with TestClient(app_from_env()) as c:
+            assert torch.get_num_threads() == 1
+            assert c.post("/predict", json={"texts": ["a", "b", "c"]}).status_code == 422
+            assert c.post("/predict", json={"text": "上海"}).status_code == 200
+    finally:
+        torch.set_num_threads(before)

@@ -89,7 +89,7 @@ class Config:
 
 @dataclass
 class Limits:
-    """Limits of `zhner serve` (flags, or ZHNER_* variables for `uvicorn --factory`)."""
+    """Limits and tuning of `zhner serve` (flags, or ZHNER_* variables for `uvicorn --factory`)."""
     max_chars: int = field(default=100_000, metadata={"help": "characters per text (422 above)"})
     max_texts: int = field(default=256, metadata={"help": "texts per request (422 above)"})
     max_body_bytes: int = field(default=2_000_000, metadata={"help": "request body size (413 above)"})
@@ -97,6 +97,8 @@ class Limits:
     max_queue: int = field(default=4096, metadata={"help": "texts waiting to be tagged (503 above)"})
     max_wait_ms: float = field(default=5.0, metadata={"help": "how long a text waits to fill a batch"})
     batch_size: int = field(default=64, metadata={"help": "texts per model call"})
+    threads: int = field(default=1, metadata={"help": "CPU threads of the model in each worker process (0 = all "
+                                                      "cores); 1 leaves the other cores to HTTP and JSON"})
 
 
 def _coerce(value, typ, where: str, parse: bool = False):

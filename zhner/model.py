@@ -128,9 +128,10 @@ class NERModel(nn.Module):
             save_file(state, tmp / "model.safetensors", metadata={"format_version": str(FORMAT_VERSION)})
 
 
-def load(path=None, device: str | None = None, onnx: bool | None = None) -> NERModel:
+def load(path=None, device: str | None = None, onnx: bool | None = None, threads: int = 0) -> NERModel:
     """Load a model directory; `None` loads the bundled default model. A directory written by
-    `zhner export --onnx` runs its graph with onnxruntime unless `onnx=False`."""
+    `zhner export --onnx` runs its graph with onnxruntime (`threads`: its intra-op threads, 0 = all cores)
+    unless `onnx=False`."""
     path = Path(path) if path else DEFAULT_MODEL
     if not path.exists() and previous(path).is_dir():  # a kill between the renames of a save left it aside
         path = previous(path)
@@ -158,5 +159,5 @@ def load(path=None, device: str | None = None, onnx: bool | None = None) -> NERM
     model.eval()
     if onnx or (onnx is None and (path / "model.onnx").exists()):
         from .export import OnnxRunner
-        model.onnx = OnnxRunner(path / "model.onnx")
+        model.onnx = OnnxRunner(path / "model.onnx", threads)
     return model.to(device) if device else model

@@ -217,6 +217,10 @@ def create_app(model=None, limits: Limits | None = None) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` with several workers: model and limits from ZHNER_* variables."""
+    import torch
+    from .model import load
     limits = Limits(**{k: type(v)(os.environ[f"ZHNER_{k.upper()}"]) for k, v in asdict(Limits()).items()
                        if f"ZHNER_{k.upper()}" in os.environ})
-    return create_app(os.environ.get("ZHNER_MODEL") or None, limits)
+    if limits.threads:     # more threads than one per worker mostly spin against the event loop and each other
+        torch.set_num_threads(limits.threads)
+    return create_app(load(os.environ.get("ZHNER_MODEL") or None, threads=limits.threads), limits)

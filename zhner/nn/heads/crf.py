@@ -93,21 +93,22 @@ def viterbi(emissions, mask, start, trans, end):
 
 
 def forward_scores(emissions, mask, start, trans, end):
-    """log Z per sequence and the forward log-potentials alpha (B, T, K).
+    """log Z per sequence and the forward log-potentials alpha (..., B, T, K); leading dims broadcast with
+    those of start/end (..., 1, K) and trans (..., K, K), so several chains run in one loop.
 
     alpha_t = log(exp(alpha_{t-1} − m) · exp(T − T_max)) + m + T_max + E_t with m = max alpha_{t-1}: one matrix
     product per step instead of a (B, K, K) logsumexp (several times faster on a CPU, same value)."""
     t_max = trans.max()
     exp_trans = (trans - t_max).exp()
     tiny = torch.finfo(emissions.dtype).tiny
-    alpha = start + emissions[:, 0]
+    alpha = start + emissions[..., 0, :]
     alphas = [alpha]
-    for t in range(1, emissions.size(1)):
-        m = alpha.max(1, keepdim=True).values
-        nxt = ((alpha - m).exp() @ exp_trans).clamp_min(tiny).log() + m + t_max + emissions[:, t]
-        alpha = torch.where(mask[:, t].unsqueeze(1), nxt, alpha)
+    for t in range(1, emissions.size(-2)):
+        m = alpha.max(-1, keepdim=True).values
+        nxt = ((alpha - m).exp() @ exp_trans).clamp_min(tiny).log() + m + t_max + emissions[..., t, :]
+        alpha = torch.where(mask[..., t, None], nxt, alpha)
         alphas.append(alpha)
-    return torch.logsumexp(alpha + end, 1), torch.stack(alphas, 1)
+    return torch.logsumexp(alpha + end, -1), torch.stack(alphas, -2)
 
 
 class CRF(nn.Module):
@@ -165,12 +166,15 @@ class CRF(nn.Module):
     def marginals(self, em, mask, start, trans, end):
         """p(y_i = k | x) by forward-backward, clamped to ≤ 1 (float32 rounding of a sure tag gives 1 + 1e-5);
         0 past each sequence's end."""
-        log_z, alpha = forward_scores(em, mask, start, trans, end)
         lengths = mask.sum(1)
         positions = torch.arange(mask.size(1), device=mask.device)
         idx = (lengths.unsqueeze(1) - 1 - positions).clamp(min=0)
         rev_em = em.gather(1, idx.unsqueeze(2).expand_as(em))
         rev_mask = positions.unsqueeze(0) < lengths.unsqueeze(1)
-        _, beta_rev = forward_scores(rev_em, rev_mask, end, trans.t(), start)
+        # the forward pass and the backward pass (a forward pass over the reversed sequences) in one loop
+        log_z, alphas = forward_scores(torch.stack([em, rev_em]), torch.stack([mask, rev_mask]),
+                                       torch.stack([start, end]).unsqueeze(1), torch.stack([trans, trans.t()]),
+                                       torch.stack([end, start]).unsqueeze(1))
+        alpha, beta_rev, log_z = alphas[0], alphas[1], log_z[0]
         beta = beta_rev.gather(1, idx.unsqueeze(2).expand_as(beta_rev)) - em
         return (alpha + beta - log_z.view(-1, 1, 1)).exp().clamp_max(1.0) * mask.unsqueeze(2)
