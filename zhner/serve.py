@@ -2,7 +2,7 @@
 entity viewer: `GET /` (a page to type text into) backed by `POST /render` (entities as HTML).
 
 Requests are micro-batched: texts from concurrent requests wait at most `max_wait_ms` to be tagged
-together in one `model.predict` call (run in a worker thread, so the event loop stays responsive).
+together in one `model.predict` call (run on one worker thread, so the event loop stays responsive).
 Limits answer with JSON errors, never a 500: body larger than `max_body_bytes` → 413; a body not received
 within `body_timeout_s` (a slow or stalled client) → 408; a text longer than `max_chars` or more than
 `max_texts` texts → 422; more than `max_queue` texts waiting → 503. A client that disconnects mid-request
@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 
@@ -50,6 +51,9 @@ class Batcher:
         self.model, self.limits = model, limits
         self.queue: asyncio.Queue = asyncio.Queue()
         self.waiting = 0
+        # one model call at a time, always on the same thread: spread over a pool's threads, glibc gave each
+        # its own malloc arena and the server's memory crept up under sustained load
+        self.worker = ThreadPoolExecutor(1, thread_name_prefix="zhner-predict")
 
     async def submit(self, texts: list[str]):
         if self.waiting + len(texts) > self.limits.max_queue:
@@ -76,7 +80,7 @@ class Batcher:
                 count += len(items[-1][0])
             texts = [t for batch, _ in items for t in batch]
             try:
-                spans = await asyncio.to_thread(self.model.predict, texts, self.limits.batch_size)
+                spans = await loop.run_in_executor(self.worker, self.model.predict, texts, self.limits.batch_size)
             except Exception as e:                           # a model failure fails these requests only
                 for _, future in items:
                     if not future.done():
