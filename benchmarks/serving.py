@@ -6,7 +6,7 @@ Appends JSON lines to benchmarks/results/serving.jsonl; `report.py` renders them
     python benchmarks/serving.py --sustained 20000 --clients 64 --skip-server --skip-onnx --skip-dask
 
 `--sustained N` (issue 8) sends N requests from `--clients` keep-alive clients while one abusive client
-cycles through oversized bodies, deeply nested JSON, wrong content types, stalled bodies and hang-ups;
+(none with `--no-abuse`) cycles through oversized bodies, deeply nested JSON, wrong content types, stalled bodies and hang-ups;
 it records the good clients' errors and latency, what the abuser was answered, and the server's RSS
 sampled every 0.5 s.
 """
@@ -142,13 +142,15 @@ def bench_sustained(args):
         rss, stop, answers = [], threading.Event(), Counter()
         sampler = threading.Thread(target=lambda: [rss.append(proc.memory_info().rss / 2 ** 20) or time.sleep(0.5)
                                                    for _ in iter(stop.is_set, True)])
-        abuser = threading.Thread(target=abuse, args=(port, stop, answers))
+        abuser = threading.Thread(target=abuse, args=(port, stop, answers)) if not args.no_abuse else None
         sampler.start()
-        abuser.start()
+        if abuser:
+            abuser.start()
         row = load_clients(port, texts, args.clients, args.sustained)
         stop.set()
         sampler.join()
-        abuser.join()
+        if abuser:
+            abuser.join()
         tenth, quarter = max(1, len(rss) // 10), max(1, len(rss) // 4)
         row.update({"bench": "sustained", "text_chars": 50, "rss_start_mb": rss[0], "rss_end_mb": rss[-1],
                     "rss_max_mb": max(rss), "rss_first_tenth_mb": max(rss[:tenth]),
@@ -268,6 +270,7 @@ def main():
     p.add_argument("--server-threads", default="1,2", help="comma-separated `zhner serve --threads` settings")
     p.add_argument("--sustained", type=int, default=0, help="requests of the sustained-load run (0: skip it)")
     p.add_argument("--clients", type=int, default=64, help="concurrent clients of the sustained-load run")
+    p.add_argument("--no-abuse", action="store_true", help="the sustained-load run without the abusive client")
     p.add_argument("--onnx-models", default="bundled",
                    help="comma-separated for the ONNX rows: bundled, transformer, or model directories")
     p.add_argument("--onnx-threads", default="1,2", help="comma-separated thread counts for the ONNX rows")
