@@ -227,9 +227,9 @@ def serving_tables() -> list[str]:
 
 def seed_table(rows) -> list[str]:
     """A recipe re-run with other seeds (`ner_seeds.jsonl`) beside its seed-42 row, and their mean."""
-    out = []
+    out, seeds = [], results("ner_seeds")
     for r0 in [r for r in rows if r.get("suite") == "recipe" and r["name"] == "recipe"]:
-        runs = [r0] + [r for r in results("ner_seeds") if key(r)[:-1] == key(r0)[:-1]]
+        runs = [r0] + [r for r in seeds if key(r)[:-1] == key(r0)[:-1]]
         if len(runs) > 1:
             out += [f"{NAMES[r0['dataset']]}, `configs/{r0['dataset']}.toml` with other seeds: `--seed S --results "
                     "benchmarks/results/ner_seeds.jsonl` added to the command.", "",

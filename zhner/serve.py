@@ -151,10 +151,11 @@ def _error(status: int, loc: list, msg: str) -> JSONResponse:
 
 
 def create_app(model=None, limits: Limits | None = None) -> FastAPI:
-    """An app serving `model` (a loaded NERModel, a model directory, or None for the bundled model)."""
+    """An app serving `model` (a loaded NERModel, a model directory, or None for the bundled model); a directory
+    exported to ONNX runs on `limits.threads` onnxruntime threads (torch's are the process's: `app_from_env`)."""
     from .model import NERModel, load
     limits = limits or Limits()
-    model = model if isinstance(model, NERModel) else load(model)
+    model = model if isinstance(model, NERModel) else load(model, threads=limits.threads)
     batcher = Batcher(model, limits)
 
     @asynccontextmanager
@@ -222,9 +223,8 @@ def create_app(model=None, limits: Limits | None = None) -> FastAPI:
 def app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` with several workers: model and limits from ZHNER_* variables."""
     import torch
-    from .model import load
     limits = Limits(**{k: type(v)(os.environ[f"ZHNER_{k.upper()}"]) for k, v in asdict(Limits()).items()
                        if f"ZHNER_{k.upper()}" in os.environ})
     if limits.threads:     # more threads than one per worker mostly spin against the event loop and each other
         torch.set_num_threads(limits.threads)
-    return create_app(load(os.environ.get("ZHNER_MODEL") or None, threads=limits.threads), limits)
+    return create_app(os.environ.get("ZHNER_MODEL") or None, limits)
