@@ -92,6 +92,6 @@ def test_deeply_nested_json_is_rejected_cleanly(model):
     with TestClient(create_app(model)) as client:
         res = client.post("/predict", content=b"[" * 100_000 + b"]" * 100_000,
                           headers={"content-type": "application/json"})
-        assert res.status_code == 400 and "detail" in res.json()     # too deep to parse: a clean 400
+        assert res.status_code == 422 and "JSON arrays" in res.json()["detail"][0]["msg"]   # before parsing
         res = client.post("/predict", content=b"text=abc", headers={"content-type": "text/plain"})
         assert res.status_code == 422

@@ -1,5 +1,7 @@
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import reduce
 
 import pytest
 from fastapi.testclient import TestClient
@@ -54,6 +56,8 @@ def test_health_model_and_docs(client):
     ({"texts": ["a"] * 6}, 422, "at most 5"),
     ({"texts": ["a", "长" * 201]}, 422, "at most 200"),
     ({"text": "长" * 2000}, 413, "larger than"),
+    ({"text": "a", "x": reduce(lambda inner, _: [inner], range(64), [])}, 422, "more than 64 JSON arrays"),
+    ({"texts": ["[{" * 40 + "文本"] * 5}, 200, "results"),   # brackets inside strings are text
 ])
 def test_limits_give_clear_json_errors(client, body, status, where):
     res = client.post("/predict", json=body)
@@ -68,10 +72,15 @@ def test_bad_json_and_streamed_body(client):
     assert res.status_code == 413
 
 
-def test_overload_answers_503(model):
+def test_overload_answers_503_and_shutdown_ends_the_model_thread(model):
+    before = set(threading.enumerate())
     with TestClient(create_app(model, Limits(max_queue=1))) as c:
         res = c.post("/predict", json={"texts": ["昨天", "今天"]})
         assert res.status_code == 503 and "retry" in res.json()["detail"][0]["msg"]
+        assert c.post("/predict", json={"text": "昨天"}).status_code == 200
+        (worker,) = [t for t in set(threading.enumerate()) - before if t.name.startswith("zhner-predict")]
+    worker.join(5)
+    assert not worker.is_alive()
 
 
 def test_concurrent_requests_are_batched_and_answered(client, model):

@@ -4,9 +4,10 @@ entity viewer: `GET /` (a page to type text into) backed by `POST /render` (enti
 Requests are micro-batched: texts from concurrent requests wait at most `max_wait_ms` to be tagged
 together in one `model.predict` call (run on one worker thread, so the event loop stays responsive).
 Limits answer with JSON errors, never a 500: body larger than `max_body_bytes` → 413; a body not received
-within `body_timeout_s` (a slow or stalled client) → 408; a text longer than `max_chars` or more than
-`max_texts` texts → 422; more than `max_queue` texts waiting → 503. A client that disconnects mid-request
-costs nothing but its own request.
+within `body_timeout_s` (a slow or stalled client) → 408; a text longer than `max_chars`, more than
+`max_texts` texts, or a body with more than `MAX_CONTAINERS` JSON arrays and objects (a request has two)
+→ 422; more than `max_queue` texts waiting → 503. A client that disconnects mid-request costs nothing but
+its own request.
 Long texts are windowed by the model, not truncated.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import asdict
@@ -96,9 +98,15 @@ class Batcher:
                     pos += len(batch)
 
 
+JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+MAX_CONTAINERS = 64          # a request holds at most two (an object and its list of texts)
+
+
 class BodyLimit:
     """ASGI middleware: a request body over `max_bytes` (declared or streamed) gets 413 before any parsing,
-    one not received within `timeout_s` gets 408. The body is read here and replayed to the app."""
+    one not received within `timeout_s` gets 408, one with more than MAX_CONTAINERS JSON arrays and objects
+    outside strings (say, 100,000 nested brackets) gets 422 before the JSON parser sees it. The body is read
+    here and replayed to the app."""
 
     def __init__(self, app, max_bytes: int, timeout_s: float):
         self.app, self.max_bytes, self.timeout_s = app, max_bytes, timeout_s
@@ -110,7 +118,7 @@ class BodyLimit:
         too_big = _error(413, ["body"], f"body larger than {self.max_bytes} bytes")
         if not declared.isdigit() or int(declared) > self.max_bytes:
             return await too_big(scope, receive, send)
-        body, more = b"", True
+        body, more = bytearray(), True                  # grown in place: no new buffer per chunk
         deadline = asyncio.get_running_loop().time() + self.timeout_s
         while more:
             try:
@@ -124,6 +132,11 @@ class BodyLimit:
             more = message.get("more_body", False)
             if len(body) > self.max_bytes:
                 return await too_big(scope, receive, send)
+        body = bytes(body)
+        skeleton = JSON_STRING.sub(b"", body)
+        if skeleton.count(b"[") + skeleton.count(b"{") > MAX_CONTAINERS:
+            return await _error(422, ["body"], f"more than {MAX_CONTAINERS} JSON arrays and objects; a request "
+                                               "has an object with a text or a list of texts")(scope, receive, send)
         replayed = False
 
         async def replay():
@@ -163,6 +176,7 @@ def create_app(model=None, limits: Limits | None = None) -> FastAPI:
         task = asyncio.create_task(batcher.run())
         yield
         task.cancel()
+        batcher.worker.shutdown(cancel_futures=True)     # waits for a model call under way
 
     app = FastAPI(title="zhner", version=__version__, lifespan=lifespan, default_response_class=SafeJSONResponse,
                   description="Chinese named-entity recognition. Spans use character offsets, end exclusive.")
