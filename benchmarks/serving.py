@@ -6,9 +6,9 @@ Appends JSON lines to benchmarks/results/serving.jsonl; `report.py` renders them
     python benchmarks/serving.py --sustained 20000 --clients 64 --skip-server --skip-onnx --skip-dask
 
 `--sustained N` (issue 8) sends N requests from `--clients` keep-alive clients while one abusive client
-(none with `--no-abuse`) cycles through oversized bodies, deeply nested JSON, wrong content types, stalled bodies and hang-ups;
-it records the good clients' errors and latency, what the abuser was answered, and the server's RSS
-sampled every 0.5 s.
+(none with `--no-abuse`) cycles through oversized bodies, deeply nested JSON, wrong content types, stalled
+bodies and hang-ups; it records the good clients' errors and latency, what the abuser was answered, and the
+server's RSS sampled every 0.5 s.
 """
 from __future__ import annotations
 

@@ -53,8 +53,8 @@ class Batcher:
         self.model, self.limits = model, limits
         self.queue: asyncio.Queue = asyncio.Queue()
         self.waiting = 0
-        # one model call at a time, always on the same thread: spread over a pool's threads, glibc gave each
-        # its own malloc arena and the server's memory crept up under sustained load
+        # one model call at a time, always on the same thread: spread over a pool's threads (each with its own
+        # glibc malloc arena) the server's memory grew faster under sustained load (benchmarks/NOTES.md)
         self.worker = ThreadPoolExecutor(1, thread_name_prefix="zhner-predict")
 
     async def submit(self, texts: list[str]):
