@@ -8,9 +8,12 @@ traced with its eager attention (MatMul, Softmax), not PyTorch's fused SDPA kern
 """
 from __future__ import annotations
 
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .files import atomic_file
@@ -63,20 +66,25 @@ def export_onnx(model, out_dir, quantize: bool = False) -> Path:
 
 
 class OnnxRunner:
-    """Computes a head's outputs with onnxruntime, for `NERModel.decode`."""
+    """Computes a head's outputs with onnxruntime, for `NERModel.decode`. With `threads` = n > 1 (0: every
+    core this process may use) a batch is cut into n row slices that one-thread runs of the same session
+    compute at once (a run releases the GIL): on the BiLSTM the recurrence's per-step products are too small
+    for onnxruntime's intra-op threads to share well (BENCHMARKS.md)."""
 
     def __init__(self, path, threads: int = 0):
         import onnxruntime as ort
         options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        # idle workers sleep instead of spinning: spinning fought torch's own threads (decoding runs in torch),
-        # which made 2 threads slower than 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.path = str(path)
+        options.intra_op_num_threads = 1
+        self.path, self.threads = str(path), threads or len(os.sched_getaffinity(0))
         self.session = ort.InferenceSession(self.path, options, providers=["CPUExecutionProvider"])
         self.names = [i.name for i in self.session.get_inputs()]
+        self.pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
 
     def __call__(self, batch):
         feed = {k: batch[k].cpu().numpy() for k in self.names}
-        return torch.from_numpy(self.session.run(None, feed)[0])
+        rows = len(feed[self.names[0]])
+        if self.pool is None or rows < 2:
+            return torch.from_numpy(self.session.run(None, feed)[0])
+        cuts = np.linspace(0, rows, min(self.threads, rows) + 1).astype(int)
+        parts = [{k: v[a:b] for k, v in feed.items()} for a, b in zip(cuts, cuts[1:])]
+        return torch.from_numpy(np.concatenate(list(self.pool.map(lambda f: self.session.run(None, f)[0], parts))))

@@ -130,7 +130,7 @@ class NERModel(nn.Module):
 
 def load(path=None, device: str | None = None, onnx: bool | None = None, threads: int = 0) -> NERModel:
     """Load a model directory; `None` loads the bundled default model. A directory written by
-    `zhner export --onnx` runs its graph with onnxruntime (`threads`: its intra-op threads, 0 = all cores)
+    `zhner export --onnx` runs its graph with onnxruntime on `threads` cores (0 = all; `OnnxRunner`)
     unless `onnx=False`."""
     path = Path(path) if path else DEFAULT_MODEL
     if not path.exists() and previous(path).is_dir():  # a kill between the renames of a save left it aside

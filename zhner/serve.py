@@ -165,7 +165,8 @@ def _error(status: int, loc: list, msg: str) -> JSONResponse:
 
 def create_app(model=None, limits: Limits | None = None) -> FastAPI:
     """An app serving `model` (a loaded NERModel, a model directory, or None for the bundled model); a directory
-    exported to ONNX runs on `limits.threads` onnxruntime threads (torch's are the process's: `app_from_env`)."""
+    exported to ONNX runs on `limits.threads` cores with onnxruntime (torch's threads are the process's:
+    `app_from_env`)."""
     from .model import NERModel, load
     limits = limits or Limits()
     model = model if isinstance(model, NERModel) else load(model, threads=limits.threads)

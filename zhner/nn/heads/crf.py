@@ -67,23 +67,23 @@ def _best_previous(score, trans, plan):
 
 
 def viterbi(emissions, mask, start, trans, end):
-    """Best tag path per sequence: (B, T, K) emissions, (B, T) bool mask -> list of id lists. Up to 64 tags
-    the full (B, K, K) max is cheapest; above, the pruned, structure-aware `_best_previous`."""
+    """Best tag path per sequence: (B, T, K) emissions, (B, T) mask (a prefix of each row) -> list of id lists.
+    Up to 64 tags the full (B, K, K) max is cheapest; above, the pruned, structure-aware `_best_previous`.
+    Every step runs over the whole batch, padding included; a sequence's path ends at its own last position."""
     plan = _plan(trans) if trans.size(0) > 64 else None
     score = start + emissions[:, 0]
-    history = []
-    for t in range(1, emissions.size(1)):
-        if plan is None:
-            best, idx = (score.unsqueeze(2) + trans).max(1)
-        else:
-            best, idx = _best_previous(score, trans, plan)
-        step = mask[:, t].unsqueeze(1)
-        score = torch.where(step, best + emissions[:, t], score)
+    scores, history = [score], []
+    for em in emissions.unbind(1)[1:]:
+        best, idx = (score.unsqueeze(2) + trans).max(1) if plan is None else _best_previous(score, trans, plan)
+        score = best + em
+        scores.append(score)
         history.append(idx)
-    cur = (score + end).argmax(1).cpu().numpy()
-    lengths = mask.sum(1).cpu().numpy()
+    lengths = mask.sum(1)
+    rows = torch.arange(len(lengths), device=lengths.device)
+    cur = (torch.stack(scores, 1)[rows, (lengths - 1).clamp(min=0)] + end).argmax(1).cpu().numpy()
+    lengths, rows = lengths.cpu().numpy(), rows.cpu().numpy()
     history = torch.stack(history).cpu().numpy() if history else None
-    out, rows = np.zeros((len(lengths), emissions.size(1)), dtype=np.int64), np.arange(len(lengths))
+    out = np.zeros((len(lengths), emissions.size(1)), dtype=np.int64)
     for t in range(emissions.size(1) - 1, 0, -1):         # back-tracking, all sequences at once
         active = lengths > t
         out[active, t] = cur[active]
@@ -94,7 +94,8 @@ def viterbi(emissions, mask, start, trans, end):
 
 def forward_scores(emissions, mask, start, trans, end):
     """log Z per sequence and the forward log-potentials alpha (..., B, T, K); leading dims broadcast with
-    those of start/end (..., 1, K) and trans (..., K, K), so several chains run in one loop.
+    those of start/end (..., 1, K) and trans (..., K, K), so several chains run in one loop. `mask` (..., B, T)
+    is a prefix of each row; alpha past a sequence's end is computed but not used for its log Z.
 
     alpha_t = log(exp(alpha_{t-1} − m) · exp(T − T_max)) + m + T_max + E_t with m = max alpha_{t-1}: one matrix
     product per step instead of a (B, K, K) logsumexp (several times faster on a CPU, same value)."""
@@ -103,12 +104,14 @@ def forward_scores(emissions, mask, start, trans, end):
     tiny = torch.finfo(emissions.dtype).tiny
     alpha = start + emissions[..., 0, :]
     alphas = [alpha]
-    for t in range(1, emissions.size(-2)):
+    for em in emissions.unbind(-2)[1:]:
         m = alpha.max(-1, keepdim=True).values
-        nxt = ((alpha - m).exp() @ exp_trans).clamp_min(tiny).log() + m + t_max + emissions[..., t, :]
-        alpha = torch.where(mask[..., t, None], nxt, alpha)
+        alpha = ((alpha - m).exp() @ exp_trans).clamp_min(tiny).log() + m + t_max + em
         alphas.append(alpha)
-    return torch.logsumexp(alpha + end, -1), torch.stack(alphas, -2)
+    alphas = torch.stack(alphas, -2)
+    last = (mask.sum(-1) - 1).clamp(min=0)
+    final = alphas.gather(-2, last[..., None, None].expand(*last.shape, 1, alphas.size(-1))).squeeze(-2)
+    return torch.logsumexp(final + end, -1), alphas
 
 
 class CRF(nn.Module):
