@@ -201,12 +201,13 @@ def serving_tables() -> list[str]:
     onnx = {(r.get("model", "bundled"), r["threads"]): r for r in rows
             if r["bench"] == "onnx" and "onnx_int8_chars_per_s" in r}          # the latest row of each
     if onnx:
-        out += ["ONNX Runtime vs PyTorch, `predict` on all of MSRA test (3442 texts), same process, one after the "
-                "other; float32 export and `zhner export --onnx DIR --quantize` (int8 weights). Command: "
+        out += ["ONNX Runtime vs PyTorch, `predict` on all of MSRA test (3442 texts), same process; the three run "
+                "one after another in each of 3 rounds (`--onnx-rounds`) and the median time counts; float32 "
+                "export and `zhner export --onnx DIR --quantize` (int8 weights). Command: "
                 "`python benchmarks/serving.py --skip-server --skip-dask --onnx-models bundled,transformer` "
                 "(transformer: a random 4-layer, 256-wide BERT trained 2 epochs on 10,000 MSRA sentences); the "
                 "grid's MSRA models by path (`--onnx-models runs/bench/grid/msra-idcnn-crf/model,...`, "
-                "`--onnx-threads 1`).", "",
+                "`--onnx-threads 1,2`).", "",
                 "| model | threads | PyTorch chars/s | ONNX chars/s | speed-up | identical texts | ONNX int8 chars/s | "
                 "speed-up | identical texts | F1 PyTorch / ONNX / int8 |", "|---|---|---|---|---|---|---|---|---|---|"]
         out += [f"| {m} ({r.get('encoder', 'bilstm')}-{r.get('head', 'crf')}) | {r['threads']} | "
