@@ -184,18 +184,20 @@ def serving_tables() -> list[str]:
                        + ", ".join(f"{x:.1f}" for x in eight) + " ms.")
         out.append("")
     sustained = [r for r in rows if r["bench"] == "sustained"]
-    latest = [r for r in sustained if r["abuse"]][-1:] + [r for r in sustained if not r["abuse"]][-1:]
+    kinds = {(r.get("model", "bundled"), not r["abuse"]): r for r in sustained}      # the latest of each kind
+    latest = [kinds[k] for k in sorted(kinds, key=lambda k: (k[0] != "bundled", k))]
     if latest:
         out += ["Sustained load (issue 8): `python benchmarks/serving.py --sustained N --clients C --skip-server "
                 "--skip-onnx --skip-dask`, with one abusive client alongside (its answers below) or, with "
-                "`--no-abuse`, without. RSS: the highest sample (every 0.5 s) in each quarter of the run.", "",
-                "| clients | requests | abusive client | errors | throughput req/s | p50 ms | p99 ms | RSS before load "
-                "| RSS per quarter MB |", "|---|---|---|---|---|---|---|---|---|"]
+                "`--no-abuse`, without; `--model DIR` serves another model (an ONNX export: `zhner export --onnx "
+                "DIR`). RSS: the highest sample (every 0.5 s) in each quarter of the run.", "",
+                "| model | clients | requests | abusive client | errors | throughput req/s | p50 ms | p99 ms | "
+                "RSS before load | RSS per quarter MB |", "|---|---|---|---|---|---|---|---|---|---|"]
         for r in latest:
             abuse = ", ".join(f"{k}: {v}" for k, v in sorted(r["abuse"].items())) or "none"
             quarters = " → ".join(f"{x:.0f}" for x in r["rss_quarters_mb"]) if "rss_quarters_mb" in r else \
                 f"first 10% {r['rss_first_tenth_mb']:.0f}, last 10% {r['rss_last_tenth_mb']:.0f}"
-            out.append(f"| {r['clients']} | {r['requests']} | {abuse} | {r['errors']} | {r['throughput_rps']:.0f} | "
+            out.append(f"| {r.get('model', 'bundled')} | {r['clients']} | {r['requests']} | {abuse} | {r['errors']} | {r['throughput_rps']:.0f} | "
                        f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['rss_start_mb']:.0f} | {quarters} |")
         out.append("")
     onnx = {(r.get("model", "bundled"), r["threads"]): r for r in rows

@@ -152,7 +152,7 @@ def bench_sustained(args):
         if abuser:
             abuser.join()
         tenth, quarter = max(1, len(rss) // 10), max(1, len(rss) // 4)
-        row.update({"bench": "sustained", "text_chars": 50, "rss_start_mb": rss[0], "rss_end_mb": rss[-1],
+        row.update({"bench": "sustained", "model": args.model or "bundled", "text_chars": 50, "rss_start_mb": rss[0], "rss_end_mb": rss[-1],
                     "rss_max_mb": max(rss), "rss_first_tenth_mb": max(rss[:tenth]),
                     "rss_last_tenth_mb": max(rss[-tenth:]), "rss_samples": len(rss), "abuse": dict(answers),
                     "rss_quarters_mb": [max(rss[k * quarter:(k + 1) * quarter] or rss[-1:]) for k in range(4)]})
