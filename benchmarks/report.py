@@ -197,8 +197,9 @@ def serving_tables() -> list[str]:
             abuse = ", ".join(f"{k}: {v}" for k, v in sorted(r["abuse"].items())) or "none"
             quarters = " → ".join(f"{x:.0f}" for x in r["rss_quarters_mb"]) if "rss_quarters_mb" in r else \
                 f"first 10% {r['rss_first_tenth_mb']:.0f}, last 10% {r['rss_last_tenth_mb']:.0f}"
-            out.append(f"| {r.get('model', 'bundled')} | {r['clients']} | {r['requests']} | {abuse} | {r['errors']} | {r['throughput_rps']:.0f} | "
-                       f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['rss_start_mb']:.0f} | {quarters} |")
+            out.append(f"| {r.get('model', 'bundled')} | {r['clients']} | {r['requests']} | {abuse} | {r['errors']} | "
+                       f"{r['throughput_rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['rss_start_mb']:.0f} | "
+                       f"{quarters} |")
         out.append("")
     onnx = {(r.get("model", "bundled"), r["threads"]): r for r in rows
             if r["bench"] == "onnx" and "onnx_int8_chars_per_s" in r}          # the latest row of each

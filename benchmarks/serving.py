@@ -152,9 +152,10 @@ def bench_sustained(args):
         if abuser:
             abuser.join()
         tenth, quarter = max(1, len(rss) // 10), max(1, len(rss) // 4)
-        row.update({"bench": "sustained", "model": args.model or "bundled", "text_chars": 50, "rss_start_mb": rss[0], "rss_end_mb": rss[-1],
-                    "rss_max_mb": max(rss), "rss_first_tenth_mb": max(rss[:tenth]),
-                    "rss_last_tenth_mb": max(rss[-tenth:]), "rss_samples": len(rss), "abuse": dict(answers),
+        row.update({"bench": "sustained", "model": args.model or "bundled", "text_chars": 50,
+                    "rss_start_mb": rss[0], "rss_end_mb": rss[-1], "rss_max_mb": max(rss),
+                    "rss_first_tenth_mb": max(rss[:tenth]), "rss_last_tenth_mb": max(rss[-tenth:]),
+                    "rss_samples": len(rss), "abuse": dict(answers),
                     "rss_quarters_mb": [max(rss[k * quarter:(k + 1) * quarter] or rss[-1:]) for k in range(4)]})
         record(row)
     finally:
@@ -232,9 +233,10 @@ def bench_onnx(args):
                               "head": models["pytorch"].cfg.head, "threads": threads, "texts": len(texts),
                               "chars": chars}, {}
                 seconds = {name: [] for name in models}
+                for m in models.values():                           # warm-up
+                    m.predict(texts[:64])
                 for _ in range(args.onnx_rounds):                   # interleaved: the machine's drift hits all
                     for name, m in models.items():
-                        m.predict(texts[:64])
                         t = time.perf_counter()
                         spans[name] = m.predict(texts, batch_size=64)
                         seconds[name].append(time.perf_counter() - t)

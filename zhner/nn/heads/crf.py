@@ -78,12 +78,10 @@ def viterbi(emissions, mask, start, trans, end):
         score = best + em
         scores.append(score)
         history.append(idx)
-    lengths = mask.sum(1)
-    rows = torch.arange(len(lengths), device=lengths.device)
-    cur = (torch.stack(scores, 1)[rows, (lengths - 1).clamp(min=0)] + end).argmax(1).cpu().numpy()
-    lengths, rows = lengths.cpu().numpy(), rows.cpu().numpy()
+    cur = (_at_last(torch.stack(scores, 1), mask) + end).argmax(1).cpu().numpy()
+    lengths = mask.sum(1).cpu().numpy()
     history = torch.stack(history).cpu().numpy() if history else None
-    out = np.zeros((len(lengths), emissions.size(1)), dtype=np.int64)
+    out, rows = np.zeros((len(lengths), emissions.size(1)), dtype=np.int64), np.arange(len(lengths))
     for t in range(emissions.size(1) - 1, 0, -1):         # back-tracking, all sequences at once
         active = lengths > t
         out[active, t] = cur[active]
@@ -109,9 +107,14 @@ def forward_scores(emissions, mask, start, trans, end):
         alpha = ((alpha - m).exp() @ exp_trans).clamp_min(tiny).log() + m + t_max + em
         alphas.append(alpha)
     alphas = torch.stack(alphas, -2)
+    return torch.logsumexp(_at_last(alphas, mask) + end, -1), alphas
+
+
+def _at_last(values, mask):
+    """values (..., B, T, K) at each sequence's last position -> (..., B, K); `mask` (..., B, T) is a prefix of
+    each row (position 0 for an empty one)."""
     last = (mask.sum(-1) - 1).clamp(min=0)
-    final = alphas.gather(-2, last[..., None, None].expand(*last.shape, 1, alphas.size(-1))).squeeze(-2)
-    return torch.logsumexp(final + end, -1), alphas
+    return values.gather(-2, last[..., None, None].expand(*last.shape, 1, values.size(-1))).squeeze(-2)
 
 
 class CRF(nn.Module):
