@@ -159,6 +159,16 @@ def selftrain_tables() -> list[str]:
     return out
 
 
+def threads(r) -> str:
+    """A server row's model threads (rows from before `--threads` ran on all cores)."""
+    return r.get("server_threads", "all (2)")
+
+
+def cache(r) -> str:
+    """A sustained row's oneDNN primitive cache capacity (rows from before zhner set it ran on oneDNN's 1024)."""
+    return r.get("onednn_cache", "1024")
+
+
 def serving_tables() -> list[str]:
     rows = results("serving")
     if not rows:
@@ -168,7 +178,6 @@ def serving_tables() -> list[str]:
     server = [r for r in rows if r["bench"] == "server"]
     if server:
         last = [r for r in server if r.get("run") == server[-1].get("run")] if "run" in server[-1] else server[-3:]
-        threads = lambda r: r.get("server_threads", "all (2)")                          # noqa: E731
         out += ["`zhner serve --threads N` on loopback (N: the model's CPU threads; rows without it ran before "
                 "the option, with torch's default of all cores); each client thread keeps one connection and "
                 "posts one 50-character MSRA text per request.", "",
@@ -184,20 +193,29 @@ def serving_tables() -> list[str]:
                        + ", ".join(f"{x:.1f}" for x in eight) + " ms.")
         out.append("")
     sustained = [r for r in rows if r["bench"] == "sustained"]
-    kinds = {(r.get("model", "bundled"), not r["abuse"]): r for r in sustained}      # the latest of each kind
+    kinds = {(r.get("model", "bundled"), str(r.get("text_chars", 50)), cache(r), r["clients"], not r["abuse"]): r
+             for r in sustained}                                                      # the latest of each kind
     latest = [kinds[k] for k in sorted(kinds, key=lambda k: (k[0] != "bundled", k))]
     if latest:
         out += ["Sustained load (issue 8): `python benchmarks/serving.py --sustained N --clients C --skip-server "
                 "--skip-onnx --skip-dask`, with one abusive client alongside (its answers below) or, with "
                 "`--no-abuse`, without; `--model DIR` serves another model (an ONNX export: `zhner export --onnx "
-                "DIR`). RSS: the highest sample (every 0.5 s) in each quarter of the run.", "",
-                "| model | clients | requests | abusive client | errors | throughput req/s | p50 ms | p99 ms | "
-                "RSS before load | RSS per quarter MB |", "|---|---|---|---|---|---|---|---|---|---|"]
+                "DIR`). Texts: MSRA test sentences cut to 50 characters, or with `--varied` each to a random "
+                "length. oneDNN cache: the server's `ONEDNN_PRIMITIVE_CACHE_CAPACITY`, kernels kept for input shapes "
+                "seen before (`--primitive-cache`: rows before session 9 ran on oneDNN's default, 1024; 64 is what "
+                "importing zhner sets; `zhner serve` sets 0). RSS: the highest sample (every 0.5 s) in each quarter "
+                "of the run, and in newer rows the median sample too.", "",
+                "| model | texts (chars) | oneDNN cache | clients | requests | abusive client | errors | "
+                "throughput req/s | p50 ms | p99 ms | RSS before load | RSS per quarter MB |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in latest:
             abuse = ", ".join(f"{k}: {v}" for k, v in sorted(r["abuse"].items())) or "none"
             quarters = " → ".join(f"{x:.0f}" for x in r["rss_quarters_mb"]) if "rss_quarters_mb" in r else \
                 f"first 10% {r['rss_first_tenth_mb']:.0f}, last 10% {r['rss_last_tenth_mb']:.0f}"
-            out.append(f"| {r.get('model', 'bundled')} | {r['clients']} | {r['requests']} | {abuse} | {r['errors']} | "
+            if "rss_quarter_medians_mb" in r:
+                quarters += " (median " + " → ".join(f"{x:.0f}" for x in r["rss_quarter_medians_mb"]) + ")"
+            out.append(f"| {r.get('model', 'bundled')} | {r.get('text_chars', 50)} | {cache(r)} | {r['clients']} | "
+                       f"{r['requests']} | {abuse} | {r['errors']} | "
                        f"{r['throughput_rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['rss_start_mb']:.0f} | "
                        f"{quarters} |")
         out.append("")

@@ -8,7 +8,9 @@ Appends JSON lines to benchmarks/results/serving.jsonl; `report.py` renders them
 `--sustained N` (issue 8) sends N requests from `--clients` keep-alive clients while one abusive client
 (none with `--no-abuse`) cycles through oversized bodies, deeply nested JSON, wrong content types, stalled
 bodies and hang-ups; it records the good clients' errors and latency, what the abuser was answered, and the
-server's RSS sampled every 0.5 s.
+server's RSS sampled every 0.5 s (highest and median sample per quarter of the run). The texts are MSRA test
+sentences cut to 50 characters, or with `--varied` each to a random length (1 to the whole sentence), so the
+model sees batches of every shape.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from collections import Counter
 from functools import partial
 import http.client
 import json
+import random
 import socket
 import statistics
 import subprocess
@@ -25,6 +28,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from zhner.config import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -134,8 +139,10 @@ def abuse(port, stop: threading.Event, answers: Counter):
 
 def bench_sustained(args):
     import psutil
-    texts = [t[:50] for t in msra_texts() if len(t) >= 50]
-    server, port = start_server(args, "--body-timeout-s", "2")
+    rng = random.Random(0)
+    texts = [t[:rng.randint(1, len(t))] for t in msra_texts()] if args.varied else \
+        [t[:50] for t in msra_texts() if len(t) >= 50]
+    server, port = start_server(args, "--body-timeout-s", "2", "--primitive-cache", str(args.primitive_cache))
     proc = psutil.Process(server.pid)
     try:
         load_clients(port, texts, 4, 200)                                   # warm-up
@@ -152,11 +159,15 @@ def bench_sustained(args):
         if abuser:
             abuser.join()
         tenth, quarter = max(1, len(rss) // 10), max(1, len(rss) // 4)
-        row.update({"bench": "sustained", "model": args.model or "bundled", "text_chars": 50,
+        row.update({"bench": "sustained", "model": args.model or "bundled",
+                    "text_chars": "1–all" if args.varied else 50,
+                    "onednn_cache": str(args.primitive_cache),
                     "rss_start_mb": rss[0], "rss_end_mb": rss[-1], "rss_max_mb": max(rss),
                     "rss_first_tenth_mb": max(rss[:tenth]), "rss_last_tenth_mb": max(rss[-tenth:]),
                     "rss_samples": len(rss), "abuse": dict(answers),
-                    "rss_quarters_mb": [max(rss[k * quarter:(k + 1) * quarter] or rss[-1:]) for k in range(4)]})
+                    "rss_quarters_mb": [max(rss[k * quarter:(k + 1) * quarter] or rss[-1:]) for k in range(4)],
+                    "rss_quarter_medians_mb": [statistics.median(rss[k * quarter:(k + 1) * quarter] or rss[-1:])
+                                               for k in range(4)]})
         record(row)
     finally:
         server.terminate()
@@ -279,6 +290,9 @@ def main():
     p.add_argument("--sustained", type=int, default=0, help="requests of the sustained-load run (0: skip it)")
     p.add_argument("--clients", type=int, default=64, help="concurrent clients of the sustained-load run")
     p.add_argument("--no-abuse", action="store_true", help="the sustained-load run without the abusive client")
+    p.add_argument("--varied", action="store_true", help="the sustained-load run with texts of every length")
+    p.add_argument("--primitive-cache", type=int, default=Limits().primitive_cache,
+                   help="`zhner serve --primitive-cache` of the sustained-load run")
     p.add_argument("--onnx-models", default="bundled",
                    help="comma-separated for the ONNX rows: bundled, transformer, or model directories")
     p.add_argument("--onnx-threads", default="1,2", help="comma-separated thread counts for the ONNX rows")

@@ -1,4 +1,5 @@
 """The bundled model works offline right after install."""
+import os
 import subprocess
 import sys
 
@@ -17,3 +18,13 @@ def test_cli_predict_without_model_argument():
     res = subprocess.run([sys.executable, "-m", "zhner", "predict", "毛泽东出生于湖南湘潭。"], capture_output=True,
                          text=True)
     assert res.returncode == 0 and "PER" in res.stdout and "毛泽东" in res.stdout and "LOC" in res.stdout
+
+
+def test_import_bounds_onednn_primitive_cache_unless_user_sets_it():
+    """oneDNN caches a primitive per input shape (1024 by default: hundreds of MB over texts of every length)."""
+    def capacity(**extra):
+        env = {k: v for k, v in os.environ.items() if k != "ONEDNN_PRIMITIVE_CACHE_CAPACITY"} | extra
+        code = "import os, zhner; print(os.environ['ONEDNN_PRIMITIVE_CACHE_CAPACITY'])"
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.strip()
+    assert capacity() == "64"
+    assert capacity(ONEDNN_PRIMITIVE_CACHE_CAPACITY="8") == "8"

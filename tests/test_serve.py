@@ -1,4 +1,5 @@
 import json
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
@@ -158,11 +159,12 @@ def test_worker_factory_reads_model_limits_and_threads(model, tmp_path, monkeypa
     from zhner.serve import app_from_env
     export_onnx(model, tmp_path / "onnx")
     before = torch.get_num_threads()
-    for k, v in {"MODEL": str(tmp_path / "onnx"), "THREADS": "1", "MAX_TEXTS": "2"}.items():
+    monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")          # restored afterwards
+    for k, v in {"MODEL": str(tmp_path / "onnx"), "THREADS": "1", "MAX_TEXTS": "2", "PRIMITIVE_CACHE": "7"}.items():
         monkeypatch.setenv(f"ZHNER_{k}", v)
     try:
         with TestClient(app_from_env()) as c:
-            assert torch.get_num_threads() == 1
+            assert torch.get_num_threads() == 1 and os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "7"
             assert c.post("/predict", json={"texts": ["a", "b", "c"]}).status_code == 422
             assert c.post("/predict", json={"text": "上海"}).status_code == 200
     finally:

@@ -99,6 +99,9 @@ class Limits:
     batch_size: int = field(default=64, metadata={"help": "texts per model call"})
     threads: int = field(default=1, metadata={"help": "CPU threads of the model in each worker process (0 = all "
                                                       "cores); 1 leaves the other cores to HTTP and JSON"})
+    primitive_cache: int = field(default=0, metadata={"help": "oneDNN kernels kept per worker process "
+                                                              "(ONEDNN_PRIMITIVE_CACHE_CAPACITY): 0 keeps memory "
+                                                              "flat under load, 64 answers ~15%% more requests/s"})
 
 
 def _coerce(value, typ, where: str, parse: bool = False):

@@ -242,4 +242,6 @@ def app_from_env() -> FastAPI:
                        if f"ZHNER_{k.upper()}" in os.environ})
     if limits.threads:     # more threads than one per worker mostly spin against the event loop and each other
         torch.set_num_threads(limits.threads)
+    # oneDNN caches a kernel per input shape and reads the capacity when it first runs one (benchmarks/NOTES.md)
+    os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = str(limits.primitive_cache)
     return create_app(os.environ.get("ZHNER_MODEL") or None, limits)
