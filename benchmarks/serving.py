@@ -159,15 +159,15 @@ def bench_sustained(args):
         if abuser:
             abuser.join()
         tenth, quarter = max(1, len(rss) // 10), max(1, len(rss) // 4)
+        quarters = [rss[k * quarter:(k + 1) * quarter] or rss[-1:] for k in range(4)]
         row.update({"bench": "sustained", "model": args.model or "bundled",
                     "text_chars": "1–all" if args.varied else 50,
                     "onednn_cache": str(args.primitive_cache),
                     "rss_start_mb": rss[0], "rss_end_mb": rss[-1], "rss_max_mb": max(rss),
                     "rss_first_tenth_mb": max(rss[:tenth]), "rss_last_tenth_mb": max(rss[-tenth:]),
                     "rss_samples": len(rss), "abuse": dict(answers),
-                    "rss_quarters_mb": [max(rss[k * quarter:(k + 1) * quarter] or rss[-1:]) for k in range(4)],
-                    "rss_quarter_medians_mb": [statistics.median(rss[k * quarter:(k + 1) * quarter] or rss[-1:])
-                                               for k in range(4)]})
+                    "rss_quarters_mb": [max(q) for q in quarters],
+                    "rss_quarter_medians_mb": [statistics.median(q) for q in quarters]})
         record(row)
     finally:
         server.terminate()

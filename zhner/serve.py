@@ -166,9 +166,11 @@ def _error(status: int, loc: list, msg: str) -> JSONResponse:
 def create_app(model=None, limits: Limits | None = None) -> FastAPI:
     """An app serving `model` (a loaded NERModel, a model directory, or None for the bundled model); a directory
     exported to ONNX runs on `limits.threads` cores with onnxruntime (torch's threads are the process's:
-    `app_from_env`)."""
+    `app_from_env`); `limits.primitive_cache` applies if no oneDNN kernel has run in this process yet."""
     from .model import NERModel, load
     limits = limits or Limits()
+    # oneDNN caches a kernel per input shape and reads the capacity when it first runs one (benchmarks/NOTES.md)
+    os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = str(limits.primitive_cache)
     model = model if isinstance(model, NERModel) else load(model, threads=limits.threads)
     batcher = Batcher(model, limits)
 
@@ -242,6 +244,4 @@ def app_from_env() -> FastAPI:
                        if f"ZHNER_{k.upper()}" in os.environ})
     if limits.threads:     # more threads than one per worker mostly spin against the event loop and each other
         torch.set_num_threads(limits.threads)
-    # oneDNN caches a kernel per input shape and reads the capacity when it first runs one (benchmarks/NOTES.md)
-    os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = str(limits.primitive_cache)
     return create_app(os.environ.get("ZHNER_MODEL") or None, limits)
