@@ -54,7 +54,8 @@ def run_table(runs) -> list[str]:
 
 def settings(runs) -> str:
     r, budgets = runs[0], sorted({x["epochs"] for x in runs})
-    epochs = f"Epochs ≤ {r['epochs']}" if len(budgets) == 1 else "Epoch budgets " + " and ".join(map(str, budgets))
+    epochs = f"Epochs ≤ {r['epochs']}" if len(budgets) == 1 else \
+        "Epoch budgets " + ", ".join(map(str, budgets[:-1])) + f" and {budgets[-1]}"
     return (f"{epochs} (early stopping on a held-out slice of train), seed {r['seed']}"
             + (f", first {r['limit']} training records" if r.get("limit") else "") + ".")
 
@@ -195,7 +196,7 @@ def serving_tables() -> list[str]:
     sustained = [r for r in rows if r["bench"] == "sustained"]
     kinds = {(r.get("model", "bundled"), str(r.get("text_chars", 50)), cache(r), r["clients"], not r["abuse"]): r
              for r in sustained}                                                      # the latest of each kind
-    latest = [kinds[k] for k in sorted(kinds, key=lambda k: (k[0] != "bundled", k))]
+    latest = sorted(kinds.items(), key=lambda kv: (kv[0][0] != "bundled", kv[0]))
     if latest:
         out += ["Sustained load (issue 8): `python benchmarks/serving.py --sustained N --clients C --skip-server "
                 "--skip-onnx --skip-dask`, with one abusive client alongside (its answers below) or, with "
@@ -208,13 +209,13 @@ def serving_tables() -> list[str]:
                 "| model | texts (chars) | oneDNN cache | clients | requests | abusive client | errors | "
                 "throughput req/s | p50 ms | p99 ms | RSS before load | RSS per quarter MB |",
                 "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for r in latest:
+        for (model, chars, onednn, clients, _), r in latest:
             abuse = ", ".join(f"{k}: {v}" for k, v in sorted(r["abuse"].items())) or "none"
             quarters = " → ".join(f"{x:.0f}" for x in r["rss_quarters_mb"]) if "rss_quarters_mb" in r else \
                 f"first 10% {r['rss_first_tenth_mb']:.0f}, last 10% {r['rss_last_tenth_mb']:.0f}"
             if "rss_quarter_medians_mb" in r:
                 quarters += " (median " + " → ".join(f"{x:.0f}" for x in r["rss_quarter_medians_mb"]) + ")"
-            out.append(f"| {r.get('model', 'bundled')} | {r.get('text_chars', 50)} | {cache(r)} | {r['clients']} | "
+            out.append(f"| {model} | {chars} | {onednn} | {clients} | "
                        f"{r['requests']} | {abuse} | {r['errors']} | "
                        f"{r['throughput_rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['rss_start_mb']:.0f} | "
                        f"{quarters} |")
@@ -306,8 +307,9 @@ def main():
     if recipe:
         lines += ["## The recipes in configs/ (issue 4)", "",
                   "Command: `python benchmarks/ner.py --suite recipe --datasets D --epochs E` with each recipe's "
-                  "own budget (cluener 6, msra 8, ecommerce 30, cmeee 30; an earlier MSRA row with 3, CMeEE rows "
-                  "with 6): `configs/<dataset>.toml`, the best of the ablation, on all of the training data (the "
+                  "own budget (cluener 6, msra 20, ecommerce 30, cmeee 30; earlier MSRA rows with 3 and 8, CMeEE "
+                  "rows with 6; MSRA's \"hidden 256\" row is the recipe with a 256-wide BiLSTM, a side run of "
+                  "session 10): `configs/<dataset>.toml`, the best of the ablation, on all of the training data (the "
                   "same as `zhner train --config configs/<dataset>.toml`, then `zhner evaluate`), 1 thread. "
                   "`configs/cmeee.toml` is the session-5 `configs/cluener.toml` (hidden size 128, nested decoding) "
                   "carried to CMeEE, a dataset no recipe setting was chosen on: only the data and vector paths and "

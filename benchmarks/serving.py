@@ -91,8 +91,9 @@ def load_clients(port, texts, clients: int, requests: int):
             "mean_ms": 1000 * statistics.mean(latencies)}
 
 
-def start_server(args, *extra):
-    """A `zhner serve` subprocess on a free port, once /health answers: (process, port)."""
+def start_server(args, texts, *extra):
+    """A `zhner serve` subprocess on a free port, once /health answers and 200 requests of `texts` from 4
+    clients have warmed it up: (process, port)."""
     port = free_port()
     cmd = [sys.executable, "-m", "zhner", "serve", "--port", str(port), *extra] + \
         (["--model", args.model] if args.model else [])
@@ -105,6 +106,7 @@ def start_server(args, *extra):
                 break
         except OSError:
             time.sleep(0.1)
+    load_clients(port, texts, 4, 200)
     return server, port
 
 
@@ -142,10 +144,9 @@ def bench_sustained(args):
     rng = random.Random(0)
     texts = [t[:rng.randint(1, len(t))] for t in msra_texts()] if args.varied else \
         [t[:50] for t in msra_texts() if len(t) >= 50]
-    server, port = start_server(args, "--body-timeout-s", "2", "--primitive-cache", str(args.primitive_cache))
+    server, port = start_server(args, texts, "--body-timeout-s", "2", "--primitive-cache", str(args.primitive_cache))
     proc = psutil.Process(server.pid)
     try:
-        load_clients(port, texts, 4, 200)                                   # warm-up
         rss, stop, answers = [], threading.Event(), Counter()
         sampler = threading.Thread(target=lambda: [rss.append(proc.memory_info().rss / 2 ** 20) or time.sleep(0.5)
                                                    for _ in iter(stop.is_set, True)])
@@ -180,10 +181,9 @@ def bench_server(args):
     texts = [t[:50] for t in msra_texts() if len(t) >= 50]
     run = time.strftime("%Y-%m-%d %H:%M:%S")
     for threads in map(int, args.server_threads.split(",")):
-        server, port = start_server(args, "--threads", str(threads))
+        server, port = start_server(args, texts, "--threads", str(threads))
         try:
             proc = psutil.Process(server.pid)
-            load_clients(port, texts, 4, 200)                                   # warm-up
             rss_before = proc.memory_info().rss / 2 ** 20
             for clients in (1, 8, 32):
                 row = load_clients(port, texts, clients, args.requests)

@@ -31,6 +31,7 @@ def test_onnx_predicts_identical_spans(encoder, head, tmp_path, data_dir, tiny_b
     torch_model = load(result.model_dir)
     onnx_dir = export_onnx(torch_model, tmp_path / "onnx")
     assert load(onnx_dir).onnx is not None and load(onnx_dir, onnx=False).onnx is None
+    assert not load(onnx_dir).onnx.session.get_session_options().enable_mem_pattern   # kept per shape: grows
     texts = [ex.text for ex in read_corpus(data_dir / "msra/msra_test_bio").examples[:200]]
     texts += ["", "昨天张伟去了北京市，张伟很开心。" * 12]
     ours = torch_model.predict(texts, batch_size=16)

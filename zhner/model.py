@@ -82,7 +82,7 @@ class NERModel(nn.Module):
         units = batch["units"] or [None] * len(spans)
         return [self.featurizer.to_chars(u, ss) for u, ss in zip(units, spans)]
 
-    def predict(self, texts, batch_size: int = 32) -> list[list[Span]]:
+    def predict(self, texts, batch_size: int = 64) -> list[list[Span]]:
         """Spans (with scores) for each text; long texts are split into overlapping windows and merged."""
         if isinstance(texts, str):
             raise TypeError("predict() takes a list of texts; wrap a single text in a list")
