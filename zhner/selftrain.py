@@ -80,7 +80,7 @@ def self_train(cfg: Config, unlabelled: list[str], rounds: int = 3, threshold: f
             str(out / "dev.jsonl"), 0
         round_cfg.train.output = str(folder)
         result = train(round_cfg)
-        predictions = load(result.model_dir).predict(unlabelled, batch_size=64)
+        predictions = load(result.model_dir).predict(unlabelled)
         write_corpus([Example(t, s) for t, s in zip(unlabelled, predictions)], folder / "predictions.jsonl")
         kept = agree(previous, predictions, threshold) if previous is not None else []
         write_corpus([Example(unlabelled[i], predictions[i]) for i in kept], folder / "pseudo.jsonl")

@@ -234,7 +234,7 @@ def train(cfg: Config, resume: bool = False) -> Result:
         rows, best, best_epoch, stale, first = state["rows"], state["best"], state["best_epoch"], state["stale"], \
             state["epoch"] + 1
         epoch_times = [r["seconds"] for r in rows]
-        best_report = evaluate(dev, load(out / "model").predict([ex.text for ex in dev], batch_size=64)) \
+        best_report = evaluate(dev, load(out / "model").predict([ex.text for ex in dev])) \
             if rank == 0 and best_epoch else None
         torch.set_rng_state(state["torch_rng"])
     if rank == 0:
@@ -265,7 +265,7 @@ def train(cfg: Config, resume: bool = False) -> Result:
         epoch_times.append(seconds)
         stop = False
         if rank == 0:
-            report = evaluate(dev, model.predict([ex.text for ex in dev], batch_size=64))
+            report = evaluate(dev, model.predict([ex.text for ex in dev]))
             row = {"epoch": epoch, "loss": total_loss / max(1, sum(len(b) for b in batches)),
                    "dev_precision": report.micro.precision, "dev_recall": report.micro.recall,
                    "dev_f1": report.micro.f1, "seconds": round(seconds, 2),
