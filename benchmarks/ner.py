@@ -128,7 +128,8 @@ def score(gold, pred) -> dict:
     nested = nested_gold(gold)
     found = {(i, s.start, s.end, s.label) for i, spans in enumerate(pred) for s in spans}
     return {"precision": report.micro.precision, "recall": report.micro.recall, "f1": report.micro.f1,
-            "macro_f1": report.macro_f1, "nested_gold": len(nested), "nested_found": len(nested & found)}
+            "macro_f1": report.macro_f1, "nested_gold": len(nested), "nested_found": len(nested & found),
+            "per_type": report.to_dict()["per_type"]}
 
 
 def chars_per_second(predict, texts) -> float:

@@ -20,12 +20,23 @@ def test_recipe_and_dotted_overrides(tmp_path):
     ("", {"model.head": "tree"}, "choose from"),
     ("", {"nosection": "1"}, "expected --section.key"),
     ("[model\n", {}, "r.toml"),
+    ("[model]\nhead = 'globalpointer'\npos_weight_by_type = [2.0]\n", {}, "expected a table"),
+    ("", {"model.head": "globalpointer", "model.pos_weight_by_type": "{PER = 0}"}, "must be > 0"),
+    ("", {"model.head": "crf", "model.pos_weight_by_type": "{PER = 2.0}"}, "GlobalPointer heads"),
 ])
 def test_bad_configs_fail_fast(tmp_path, text, overrides, message):
     path = tmp_path / "r.toml"
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_config(path, overrides)
+
+
+def test_per_type_weights_from_toml_and_command_line(tmp_path):
+    path = tmp_path / "r.toml"
+    path.write_text('[model]\nhead = "globalpointer"\npos_weight_by_type = {"品牌" = 2, PER = 0.5}\n')
+    assert load_config(path).model.pos_weight_by_type == {"品牌": 2.0, "PER": 0.5}
+    cfg = load_config(path, {"model.pos_weight_by_type": '{LOC = 3.0}'})
+    assert cfg.model.pos_weight_by_type == {"LOC": 3.0}
 
 
 def test_cli_rejects_unknown_override(tmp_path, capsys):

@@ -3,6 +3,7 @@ import itertools
 import pytest
 import torch
 
+from zhner.config import ConfigError
 from zhner.nn.heads import CRF, GlobalPointer
 from zhner.nn.heads.crf import forward_scores, viterbi
 from zhner.nn.heads.globalpointer import multilabel_crossentropy, rope
@@ -62,6 +63,22 @@ def test_multilabel_crossentropy_formula():
     assert torch.allclose(loss, (first + second) / 2)                           # mean over the batch
     loss.backward()
     assert torch.isfinite(s.grad).all()
+
+
+def test_multilabel_crossentropy_per_type_weights():
+    """Type 1's gold-span term weighted 3, type 0's 1: the loss is the hand sum; a GlobalPointer head builds
+    the same weights from pos_weight_by_type and rejects a type the data does not have."""
+    invalid = torch.finfo(torch.float32).min / 4
+    s = torch.tensor([[[[-1.0, 2.0], [invalid, 0.5]], [[0.5, -2.0], [invalid, 1.0]]]])
+    gold = torch.tensor([[0, 0, 0, 0], [0, 1, 0, 1]])                          # type 0: s = −1; type 1: s = −2
+    e = lambda x: torch.exp(torch.tensor(x))                                    # noqa: E731
+    want = torch.log(1 + e(1.0)) + torch.log(1 + e(2.0) + e(0.5)) + 3 * torch.log(1 + e(2.0)) + \
+        torch.log(1 + e(0.5) + e(1.0))
+    assert torch.allclose(multilabel_crossentropy(s, gold, torch.tensor([1.0, 3.0])), want)
+    head = GlobalPointer(8, ["A", "B"], pos_weight=1.0, pos_weight_by_type={"B": 3.0})
+    assert head.pos_weight.tolist() == [1.0, 3.0]
+    with pytest.raises(ConfigError, match="no type 'C'"):
+        GlobalPointer(8, ["A", "B"], pos_weight_by_type={"C": 2.0})
 
 
 def test_globalpointer_flat_decoding_keeps_best_non_overlapping():

@@ -57,6 +57,7 @@ class ModelConfig:
     max_length: int = 256          # window size in characters for training and prediction
     o_weight: float = 1.0          # WOL, tagging heads: loss weight of tokens outside entities (reference: 0.5)
     pos_weight: float = 1.0        # WOL, GlobalPointer: weight of the gold-span term of the loss
+    pos_weight_by_type: dict[str, float] = field(default_factory=dict)  # per type, over pos_weight: {PER = 2.0}
     cascade_tagger: str = "crf"    # cascade head: crf | softmax over untyped tags
     cascade_repr: str = "start_end"  # cascade head: span feature [h_start; h_end] or h_end (the reference's)
 
@@ -120,6 +121,11 @@ def _coerce(value, typ, where: str, parse: bool = False):
         if not isinstance(value, list):
             raise ConfigError(f"{where}: expected a list, got {value!r}")
         return [_coerce(v, item, where) for v in value]
+    if origin is dict:
+        key_type, item = typing.get_args(typ)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a table such as {{PER = 2.0}}, got {value!r}")
+        return {_coerce(k, key_type, where): _coerce(v, item, f"{where}.{k}") for k, v in value.items()}
     if typ is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
@@ -161,8 +167,11 @@ def validate(cfg: Config) -> Config:
     if m.level == "word" and (m.encoder == "transformer" or m.bigram_dim or m.word_dim or m.lexicon_dim):
         raise ConfigError("model.level = 'word' works with the bilstm and idcnn encoders and word embeddings only "
                           "(set bigram_dim, word_dim and lexicon_dim to 0; char_dim is the word embedding size)")
-    if m.o_weight <= 0 or m.pos_weight <= 0:
-        raise ConfigError("model.o_weight and model.pos_weight must be > 0")
+    if m.o_weight <= 0 or m.pos_weight <= 0 or any(w <= 0 for w in m.pos_weight_by_type.values()):
+        raise ConfigError("model.o_weight, model.pos_weight and model.pos_weight_by_type's weights must be > 0")
+    if m.pos_weight_by_type and "globalpointer" not in m.head:
+        raise ConfigError("model.pos_weight_by_type weights GlobalPointer heads' loss; model.head is "
+                          f"{m.head!r} (tagging heads: model.o_weight)")
     if m.max_length < 16:
         raise ConfigError("model.max_length must be at least 16")
     return cfg

@@ -51,7 +51,8 @@ class NERModel(nn.Module):
                             IDCNN(embed, cfg.hidden, cfg.idcnn_dilations, cfg.idcnn_blocks, cfg.dropout))
         self.head = HEADS[cfg.head](self.encoder.dim, self.labels, scheme=cfg.scheme, head_size=cfg.head_size,
                                     rope=cfg.rope, threshold=cfg.threshold, flat=cfg.flat, o_weight=cfg.o_weight,
-                                    pos_weight=cfg.pos_weight, cascade_tagger=cfg.cascade_tagger,
+                                    pos_weight=cfg.pos_weight,
+                                    pos_weight_by_type=cfg.pos_weight_by_type, cascade_tagger=cfg.cascade_tagger,
                                     cascade_repr=cfg.cascade_repr)
 
     def make_batch(self, texts, spans=None) -> dict:

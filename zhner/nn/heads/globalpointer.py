@@ -4,6 +4,7 @@ GlobalPointer: q_{i,α} = W_{q,α} h_i, k_{j,α} = W_{k,α} h_j, RoPE on both, s
 Efficient GlobalPointer: one shared q/k, s_α(i, j) = q_iᵀ k_j / √d + w_{α,s}ᵀ[q_i; k_i] + w_{α,e}ᵀ[q_j; k_j].
 Loss (multi-label categorical cross-entropy, per sentence and type):
   log(1 + Σ_{P_α} e^{−s}) + log(1 + Σ_{Q_α} e^{s}), P_α gold spans, Q_α every other valid span.
+WOL: the gold-span term of type α is weighted by w_α (`pos_weight`, or `pos_weight_by_type[α]`).
 A span is predicted when s > threshold; nested spans come out as they are. With `flat`, only the best
 non-overlapping spans are kept. Gold spans are given per batch as (batch, type, start, end) indices.
 """
@@ -14,6 +15,7 @@ import math
 import torch
 from torch import nn
 
+from ...config import ConfigError
 from ...spans import Span
 
 
@@ -43,11 +45,11 @@ def span_mask(mask):
     return (mask[:, None, :, None] & mask[:, None, None, :] & upper)
 
 
-def multilabel_crossentropy(scores, spans, pos_weight: float = 1.0):
-    """(1/B) Σ over (row, type) of w·log(1 + Σ_pos e^{−s}) + log(1 + Σ_neg e^{s}). `scores` (B, C, T, T) are
-    already −∞-like outside valid spans (as `scores()` returns them); `spans` (N, 4) index the gold ones.
-    The positive term touches the N gold scores only; w = pos_weight > 1 makes a missed entity cost more
-    than a spurious one (WOL for GlobalPointer)."""
+def multilabel_crossentropy(scores, spans, pos_weight=1.0):
+    """(1/B) Σ over (row, type α) of w_α·log(1 + Σ_pos e^{−s}) + log(1 + Σ_neg e^{s}). `scores` (B, C, T, T)
+    are already −∞-like outside valid spans (as `scores()` returns them); `spans` (N, 4) index the gold ones.
+    The positive term touches the N gold scores only; `pos_weight` is w for every type or a (C,) tensor of
+    w_α; w > 1 makes a missed entity cost more than a spurious one (WOL for GlobalPointer)."""
     bsz, c, t, _ = scores.shape
     s = scores.flatten(2)
     b, k, i, j = spans.to(s.device).unbind(1)
@@ -58,14 +60,22 @@ def multilabel_crossentropy(scores, spans, pos_weight: float = 1.0):
         v = -s[b, k, col]
         shift = torch.zeros(bsz * c, device=s.device).scatter_reduce(0, row, v.detach(), "amax")
         acc = torch.exp(-shift).index_add(0, row, torch.exp(v - shift[row]))
-        total = total + pos_weight * (shift + acc.log()).sum()
+        weight = torch.as_tensor(pos_weight, dtype=s.dtype, device=s.device).expand(c).repeat(bsz)
+        total = total + (weight * (shift + acc.log())).sum()
     return total / bsz
 
 
 class _SpanHead(nn.Module):
-    def __init__(self, labels, threshold: float = 0.0, flat: bool = False, pos_weight: float = 1.0):
+    def __init__(self, labels, threshold: float = 0.0, flat: bool = False, pos_weight: float = 1.0,
+                 pos_weight_by_type: dict | None = None):
         super().__init__()
-        self.labels, self.threshold, self.flat, self.pos_weight = list(labels), threshold, flat, pos_weight
+        self.labels, self.threshold, self.flat = list(labels), threshold, flat
+        unknown = sorted(set(pos_weight_by_type or {}) - set(self.labels))
+        if unknown:
+            raise ConfigError(f"model.pos_weight_by_type: no type {', '.join(map(repr, unknown))} in the data "
+                              f"(types: {', '.join(self.labels)})")
+        weights = [(pos_weight_by_type or {}).get(label, pos_weight) for label in self.labels]
+        self.register_buffer("pos_weight", torch.tensor(weights), persistent=False)
 
     def targets(self, lengths, spans) -> dict:
         return {"spans": span_index(self.labels, spans)}
@@ -100,8 +110,8 @@ class _SpanHead(nn.Module):
 
 class GlobalPointer(_SpanHead):
     def __init__(self, in_dim: int, labels, head_size: int = 64, rope: bool = True, threshold: float = 0.0,
-                 flat: bool = False, pos_weight: float = 1.0, **_):
-        super().__init__(labels, threshold, flat, pos_weight)
+                 flat: bool = False, pos_weight: float = 1.0, pos_weight_by_type: dict | None = None, **_):
+        super().__init__(labels, threshold, flat, pos_weight, pos_weight_by_type)
         self.head_size, self.use_rope = head_size, rope
         self.proj = nn.Linear(in_dim, len(self.labels) * head_size * 2)
 
@@ -117,8 +127,8 @@ class GlobalPointer(_SpanHead):
 
 class EfficientGlobalPointer(_SpanHead):
     def __init__(self, in_dim: int, labels, head_size: int = 64, rope: bool = True, threshold: float = 0.0,
-                 flat: bool = False, pos_weight: float = 1.0, **_):
-        super().__init__(labels, threshold, flat, pos_weight)
+                 flat: bool = False, pos_weight: float = 1.0, pos_weight_by_type: dict | None = None, **_):
+        super().__init__(labels, threshold, flat, pos_weight, pos_weight_by_type)
         self.head_size, self.use_rope = head_size, rope
         self.proj = nn.Linear(in_dim, head_size * 2)
         self.bias = nn.Linear(head_size * 2, len(self.labels) * 2)
