@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import tomllib
 from pathlib import Path
 
 from ner import ablation_runs, key
@@ -68,6 +69,8 @@ def suite_tables(rows, suite) -> list[str]:
         if suite == "ablation":                             # the suite's order, whatever order the runs ran in
             order = [name for name, _ in ablation_runs(ds)]
             runs.sort(key=lambda r: order.index(r["name"]) if r["name"] in order else len(order))
+            most = max((r["epochs"] for r in runs), default=0)    # a run with a smaller budget says so
+            runs = [r if r["epochs"] == most else {**r, "name": f"{r['name']}, ≤ {r['epochs']} epochs"} for r in runs]
         if runs:
             out += [f"### {NAMES[ds]}", "", settings(runs), ""] + run_table(runs)
             if suite == "grid":
@@ -263,10 +266,53 @@ def seed_table(rows) -> list[str]:
     return out
 
 
+def rerun_table(rows) -> list[str]:
+    """Recipes retrained later, on another machine (`ner_rerun.jsonl`, and the unweighted run of
+    `ner_type_weights.jsonl`), beside their rows above."""
+    out = []
+    for r in results("ner_rerun") + [r for r in results("ner_type_weights") if r["name"] == "recipe"]:
+        first = next((x for x in rows if key(x) == key(r)), None)
+        if first:
+            out.append(f"| {NAMES[r['dataset']]} | ≤ {r['epochs']} | {pct(first['f1'])} | {pct(r['precision'])} | "
+                       f"{pct(r['recall'])} | **{pct(r['f1'])}** | {r['best_epoch']} | {r['seconds_per_epoch']:.1f} |")
+    if not out:
+        return []
+    return ["Recipes retrained in session 11 on its machine (`--results benchmarks/results/ner_rerun.jsonl` added "
+            "to the command; CLUENER's is the unweighted run of the per-type weight table below; one core, the "
+            "other busy with another training job), beside the F1 of their rows above:", "", "| data | epochs | F1 above | P | R | F1 retrained | epochs to best | s/epoch |",
+            "|---|---|---|---|---|---|---|---|"] + out + [""]
+
+
+def type_weight_table() -> list[str]:
+    """Issue 4's WOL for GlobalPointer per type: a recipe with one type's gold-span weight raised
+    (`model.pos_weight_by_type`) against the recipe, that type's P/R/F1 and the micro scores."""
+    runs = results("ner_type_weights")
+    weighted = sorted({t for r in runs for t in tomllib.loads(
+        "v = " + r["config"].get("model.pos_weight_by_type", "{}"))["v"]})
+    if not runs or not weighted:
+        return []
+    out = [f"Per-type loss weight (GlobalPointer WOL), {NAMES[runs[0]['dataset']]}: the recipe, and the recipe with "
+           "`model.pos_weight_by_type` raising one type's gold-span term, one after another on one core while "
+           "another training job ran. Command: `python benchmarks/ner.py --system zhner --suite recipe --dataset "
+           "cluener --name NAME --seed 42 --results benchmarks/results/ner_type_weights.jsonl --patience 3 --limit "
+           "0 --epochs 6 --overrides '{\"bench.config\": \"configs/cluener.toml\", \"train.threads\": \"1\"[, "
+           "\"model.pos_weight_by_type\": \"{address = 3.0}\"]}'`.", "",
+           "| run | " + " | ".join(f"{t} P | {t} R | {t} F1" for t in weighted) + " | P | R | F1 |",
+           "|---|" + "---|---|---|" * len(weighted) + "---|---|---|"]
+    for r in runs:
+        cells = [f"{pct(r['per_type'][t]['precision'])} | {pct(r['per_type'][t]['recall'])} | "
+                 f"{pct(r['per_type'][t]['f1'])}" for t in weighted]
+        out.append(f"| {r['name']} | " + " | ".join(cells) + f" | {pct(r['precision'])} | {pct(r['recall'])} | "
+                   f"**{pct(r['f1'])}** |")
+    return out + [""]
+
+
 def main():
     rows = results("ner")
     lines = ["# Benchmarks", "", "Every number here comes from the JSON lines in `benchmarks/results/`, written by the "
-             "commands below on this machine:", "", f"- Machine: {machine()}", "",
+             "commands below on 2-core machines without a GPU: each session's rows on that session's machine (an AMD EPYC when "
+             "session 10 rendered this page; session 11's rows, named in the notes at the end, on an Intel Xeon). "
+             "Speed ratios compare runs of one session only.", "", f"- Machine of this render: {machine()}", "",
              "## Supervised NER: encoders × heads (issue 3)", "",
              "Command: `python benchmarks/ner.py --suite grid --datasets cluener,cmeee,msra --spacy --epochs 10` "
              "(subsets: `--encoders`, `--heads`, `--only`, `--limit`), then `python benchmarks/report.py`. "
@@ -323,7 +369,7 @@ def main():
                   "Rows of earlier versions of the recipes are in `benchmarks/results/ner_superseded_recipes.jsonl`: "
                   "GlobalPointer, 30 epochs (CLUENER 73.64, CMeEE 50.33); CLUENER with hidden size 128 and nested "
                   "decoding, ≤ 6 epochs (75.15).",
-                  ""] + recipe + seed_table(rows)
+                  ""] + recipe + seed_table(rows) + rerun_table(rows) + type_weight_table()
     features = results("features")
     if features:
         lines += ["### Cost of the features", "",
