@@ -15,6 +15,7 @@ model sees batches of every shape.
 from __future__ import annotations
 
 import argparse
+import itertools
 from collections import Counter
 from functools import partial
 import http.client
@@ -235,21 +236,23 @@ def bench_onnx(args):
         with tempfile.TemporaryDirectory() as tmp:
             fp32, int8 = export_onnx(load(path, onnx=False), Path(tmp) / "fp32"), Path(tmp) / "int8"
             export_onnx(load(path, onnx=False), int8, quantize=True)
-            for threads in map(int, args.onnx_threads.split(",")):
+            for threads, batch in itertools.product(map(int, args.onnx_threads.split(",")),
+                                                    map(int, args.onnx_batches.split(","))):
                 torch.set_num_threads(threads)
                 models = {"pytorch": load(fp32, onnx=False), "onnx": load(fp32), "onnx_int8": load(int8)}
                 for name in ("onnx", "onnx_int8"):
                     models[name].onnx = OnnxRunner(Path(models[name].onnx.path), threads)
                 row, spans = {"bench": "onnx", "model": source, "encoder": models["pytorch"].cfg.encoder,
-                              "head": models["pytorch"].cfg.head, "threads": threads, "texts": len(texts),
-                              "chars": chars}, {}
+                              "head": models["pytorch"].cfg.head, "threads": threads, "batch": batch,
+                              "texts": len(texts), "chars": chars}, {}
                 seconds = {name: [] for name in models}
                 for m in models.values():                           # warm-up
                     m.predict(texts[:64])
                 for _ in range(args.onnx_rounds):                   # interleaved: the machine's drift hits all
                     for name, m in models.items():
                         t = time.perf_counter()
-                        spans[name] = m.predict(texts, batch_size=64)
+                        spans[name] = [p for k in range(0, len(texts), batch)   # batch 1: the server at low load
+                                       for p in m.predict(texts[k:k + batch], batch_size=batch)]
                         seconds[name].append(time.perf_counter() - t)
                 for name in models:
                     row[f"{name}_chars_per_s"] = chars / statistics.median(seconds[name])
@@ -296,6 +299,7 @@ def main():
     p.add_argument("--onnx-models", default="bundled",
                    help="comma-separated for the ONNX rows: bundled, transformer, or model directories")
     p.add_argument("--onnx-threads", default="1,2", help="comma-separated thread counts for the ONNX rows")
+    p.add_argument("--onnx-batches", default="64", help="comma-separated texts per `predict` call for the ONNX rows")
     p.add_argument("--onnx-rounds", type=int, default=3, help="interleaved rounds; the median time counts")
     p.add_argument("--results", default=str(RESULTS))
     for part in ("server", "onnx", "dask"):

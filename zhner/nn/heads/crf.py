@@ -79,14 +79,15 @@ def viterbi(emissions, mask, start, trans, end):
         scores.append(score)
         history.append(idx)
     cur = (_at_last(torch.stack(scores, 1), mask) + end).argmax(1).cpu().numpy()
-    lengths = mask.sum(1).cpu().numpy()
-    history = torch.stack(history).cpu().numpy() if history else None
-    out, rows = np.zeros((len(lengths), emissions.size(1)), dtype=np.int64), np.arange(len(lengths))
-    for t in range(emissions.size(1) - 1, 0, -1):         # back-tracking, all sequences at once
-        active = lengths > t
-        out[active, t] = cur[active]
-        cur = np.where(active, history[t - 1, rows, cur], cur)
+    out, rows = np.zeros((len(cur), emissions.size(1)), dtype=np.int64), np.arange(len(cur))
+    if history:     # past a sequence's end the pointers are the identity: the back-track waits at its last tag
+        keep = torch.arange(trans.size(0), device=mask.device)
+        history = torch.where(mask[:, 1:].T.unsqueeze(2), torch.stack(history), keep).cpu().numpy()
+        for t in range(emissions.size(1) - 1, 0, -1):     # back-tracking, all sequences at once
+            out[:, t] = cur
+            cur = history[t - 1, rows, cur]
     out[:, 0] = cur
+    lengths = mask.sum(1).cpu().numpy()
     return [out[b, :n].tolist() for b, n in enumerate(lengths.tolist())]
 
 
@@ -95,18 +96,28 @@ def forward_scores(emissions, mask, start, trans, end):
     those of start/end (..., 1, K) and trans (..., K, K), so several chains run in one loop. `mask` (..., B, T)
     is a prefix of each row; alpha past a sequence's end is computed but not used for its log Z.
 
-    alpha_t = log(exp(alpha_{t-1} − m) · exp(T − T_max)) + m + T_max + E_t with m = max alpha_{t-1}: one matrix
-    product per step instead of a (B, K, K) logsumexp (several times faster on a CPU, same value)."""
+    Scaled recursion (as for HMMs): â_t = (â_{t-1} · exp(T − T_max)) ⊙ exp(E_t − max E_t) / c_t, with c_t
+    the sum that makes â_t sum to 1, and alpha_t = log â_t + Σ_{s≤t} (log c_s + T_max + max E_s). Each step
+    is four small tensor operations; the logs and the running sum are taken once, over all steps."""
     t_max = trans.max()
     exp_trans = (trans - t_max).exp()
     tiny = torch.finfo(emissions.dtype).tiny
-    alpha = start + emissions[..., 0, :]
-    alphas = [alpha]
-    for em in emissions.unbind(-2)[1:]:
-        m = alpha.max(-1, keepdim=True).values
-        alpha = ((alpha - m).exp() @ exp_trans).clamp_min(tiny).log() + m + t_max + em
-        alphas.append(alpha)
-    alphas = torch.stack(alphas, -2)
+    first = start + emissions[..., 0, :]
+    top = first.max(-1, keepdim=True).values
+    a = (first - top).exp()
+    norm = a.sum(-1, keepdim=True)
+    a = a / norm
+    rest = emissions[..., 1:, :]
+    peak = rest.max(-1).values
+    hats, norms = [a], [norm]
+    for factor in (rest - peak.unsqueeze(-1)).exp().unbind(-2):
+        a = (a @ exp_trans) * factor
+        norm = a.sum(-1, keepdim=True).clamp_min(tiny)
+        a = a / norm
+        hats.append(a)
+        norms.append(norm)
+    offset = (torch.cat(norms, -1).log() + torch.cat([top, peak + t_max], -1)).cumsum(-1)
+    alphas = torch.stack(hats, -2).clamp_min(tiny).log() + offset.unsqueeze(-1)
     return torch.logsumexp(_at_last(alphas, mask) + end, -1), alphas
 
 
