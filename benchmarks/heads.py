@@ -1,7 +1,7 @@
-"""Head kernels side by side with an earlier commit's: one GlobalPointer training step, the CRF loss (forward
-and backward) and CRF decoding (Viterbi + marginals + spans), on random inputs, one thread. The earlier heads
-are `zhner/nn/heads/*.py` as of `--against REV`, loaded beside the current ones; rounds interleave and the
-median counts. Appends to benchmarks/results/heads.jsonl.
+"""Head kernels side by side with an earlier commit's: one GlobalPointer training step and its span search,
+the CRF loss (forward and backward) and CRF decoding (Viterbi + marginals + spans), on random inputs, one
+thread. The earlier heads are `zhner/nn/heads/*.py` as of `--against REV`, loaded beside the current ones;
+rounds interleave and the median counts. Appends to benchmarks/results/heads.jsonl.
 
     python benchmarks/heads.py --against 49cab83
 """
@@ -44,6 +44,12 @@ def cases(gp, crf):
                  "spans": torch.tensor([[b, (7 * b + k) % types, k, k + 2] for b in range(32) for k in range(3)])}
         out.append((f"GlobalPointer step, 32 × {t}, {types} types",
                     lambda head=head, h=h, batch=batch: head.loss(h.requires_grad_(), batch).backward()))
+        with torch.inference_mode():          # like a trained model's: three spans per text above 0
+            scores = head.scores(h, batch["mask"]) - 5
+            b, c, i, j = batch["spans"].unbind(1)
+            scores[b, c, i, j] = 3.0
+        out.append((f"GlobalPointer decoding, 32 × {t}, {types} types", torch.inference_mode()(
+            lambda head=head, scores=scores, batch=batch: head.decode_outputs(scores, batch))))
     tagger = crf.CRF(256, ["PER", "LOC", "ORG"])
     with torch.no_grad():
         for p in (tagger.start, tagger.end, tagger.trans):
@@ -64,13 +70,13 @@ def cases(gp, crf):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--against", required=True, help="the earlier commit")
-    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=9)
     args = p.parse_args()
     torch.set_num_threads(1)
     from zhner.nn.heads import crf, globalpointer
     now, then = cases(globalpointer, crf), cases(heads_at(args.against, "globalpointer"), heads_at(args.against, "crf"))
     for (name, new), (_, old) in zip(now, then):
-        repeat = 1 if "431" in name else 50
+        repeat = 1 if "step" in name and "431" in name else 10 if "431" in name else 20
         seconds = {"new": [], "old": []}
         for f in (new, old):
             f()                                                          # warm-up

@@ -92,9 +92,9 @@ class _SpanHead(nn.Module):
         return self.decode_outputs(self.outputs(h, batch), batch)
 
     def decode_outputs(self, scores, batch):
-        valid = span_mask(batch["mask"]).expand_as(scores)
-        hits = ((scores > self.threshold) & valid).nonzero().tolist()
-        values = scores[(scores > self.threshold) & valid].sigmoid().tolist()
+        keep = (scores > self.threshold) & span_mask(batch["mask"])
+        hits = keep.nonzero().tolist()
+        values = scores[keep].sigmoid().tolist()
         out = [[] for _ in range(scores.size(0))]
         for (b, c, i, j), p in zip(hits, values):
             out[b].append(Span(i, j + 1, self.labels[c], p))
