@@ -404,6 +404,13 @@ def main():
                              f"{b['seconds_per_epoch'] / a['seconds_per_epoch']:.2f}× | "
                              f"{100 * a['f1']:.2f} / {100 * b['f1']:.2f} | {a['peak_rss_mb']:.0f} / {b['peak_rss_mb']:.0f} |")
         lines.append("")
+    kernels = results("heads")
+    if kernels:
+        lines += ["Head kernels against an earlier commit's (random inputs, one thread, median of interleaved "
+                  f"rounds): `python benchmarks/heads.py --against {kernels[-1]['against']}`.", "",
+                  "| case | before ms | now ms | speed-up |", "|---|---|---|---|"]
+        lines += [f"| {r['case']} | {r['old_ms']:.2f} | {r['new_ms']:.2f} | {r['speedup']:.2f}× |"
+                  for r in kernels if r["against"] == kernels[-1]["against"]] + [""]
     lexicon = suite_tables(rows, "lexicon")
     if lexicon:
         lines += ["## Mined terms as lexicon features, e-commerce titles (issue 6)", "",
