@@ -223,7 +223,7 @@ def serving_tables() -> list[str]:
                        f"{r['throughput_rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['rss_start_mb']:.0f} | "
                        f"{quarters} |")
         out.append("")
-    onnx = {(r.get("model", "bundled"), r["threads"], -r.get("batch", 64)): r for r in rows
+    onnx = {(r.get("model", "bundled"), r["threads"], r.get("arrival", False), -r.get("batch", 64)): r for r in rows
             if r["bench"] == "onnx" and "onnx_int8_chars_per_s" in r}          # the latest row of each
     if onnx:
         out += ["ONNX Runtime vs PyTorch, `predict` on all of MSRA test (3442 texts), same process; the three run "
@@ -232,16 +232,18 @@ def serving_tables() -> list[str]:
                 "`python benchmarks/serving.py --skip-server --skip-dask --onnx-models bundled,transformer` "
                 "(transformer: a random 4-layer, 256-wide BERT trained 2 epochs on 10,000 MSRA sentences); the "
                 "grid's MSRA models by path (`--onnx-models runs/bench/grid/msra-idcnn-crf/model,...`, "
-                "`--onnx-threads 1,2`); batch: texts per `predict` call (`--onnx-batches 64,1`; 1 is the server's "
-                "case at low load).", "",
+                "`--onnx-threads 1,2`); batch: texts per model call, the texts sorted by length over the whole set "
+                "(`--onnx-batches 64,1`; 1 is the server's case at low load), or \"in file order\": one `predict` "
+                "call per 64 texts as they come, lengths mixed as in a server's micro-batches (`--onnx-arrival`).", "",
                 "| model | threads | batch | PyTorch chars/s | ONNX chars/s | speed-up | identical texts | ONNX int8 chars/s | "
                 "speed-up | identical texts | F1 PyTorch / ONNX / int8 |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-        out += [f"| {m} ({r.get('encoder', 'bilstm')}-{r.get('head', 'crf')}) | {r['threads']} | {-b} | "
+        out += [f"| {m} ({r.get('encoder', 'bilstm')}-{r.get('head', 'crf')}) | {r['threads']} | {-b}"
+                f"{' in file order' if a else ''} | "
                 f"{r['pytorch_chars_per_s']:,.0f} | {r['onnx_chars_per_s']:,.0f} | "
                 f"{r['onnx_speedup']:.2f}× | {r['onnx_identical_texts']}/{r['texts']} | "
                 f"{r['onnx_int8_chars_per_s']:,.0f} | {r['onnx_int8_speedup']:.2f}× | "
                 f"{r['onnx_int8_identical_texts']}/{r['texts']} | {pct(r['pytorch_f1'])} / {pct(r['onnx_f1'])} / "
-                f"{pct(r['onnx_int8_f1'])} |" for (m, _, b), r in sorted(onnx.items())]
+                f"{pct(r['onnx_int8_f1'])} |" for (m, _, a, b), r in sorted(onnx.items())]
         out.append("")
     dask = [r for r in rows if r["bench"] == "dask"]
     if dask:

@@ -244,6 +244,7 @@ def bench_onnx(args):
                     models[name].onnx = OnnxRunner(Path(models[name].onnx.path), threads)
                 row, spans = {"bench": "onnx", "model": source, "encoder": models["pytorch"].cfg.encoder,
                               "head": models["pytorch"].cfg.head, "threads": threads, "batch": batch,
+                              "arrival": args.onnx_arrival,
                               "texts": len(texts), "chars": chars}, {}
                 seconds = {name: [] for name in models}
                 for m in models.values():                           # warm-up
@@ -251,8 +252,11 @@ def bench_onnx(args):
                 for _ in range(args.onnx_rounds):                   # interleaved: the machine's drift hits all
                     for name, m in models.items():
                         t = time.perf_counter()
-                        spans[name] = [p for k in range(0, len(texts), batch)   # batch 1: the server at low load
-                                       for p in m.predict(texts[k:k + batch], batch_size=batch)]
+                        if args.onnx_arrival:   # one call per `batch` texts in file order, like a server's
+                            spans[name] = [p for k in range(0, len(texts), batch)
+                                           for p in m.predict(texts[k:k + batch], batch_size=batch)]
+                        else:                   # sorted by length over all texts; batch 1: the server at low load
+                            spans[name] = m.predict(texts, batch_size=batch)
                         seconds[name].append(time.perf_counter() - t)
                 for name in models:
                     row[f"{name}_chars_per_s"] = chars / statistics.median(seconds[name])
@@ -300,6 +304,8 @@ def main():
                    help="comma-separated for the ONNX rows: bundled, transformer, or model directories")
     p.add_argument("--onnx-threads", default="1,2", help="comma-separated thread counts for the ONNX rows")
     p.add_argument("--onnx-batches", default="64", help="comma-separated texts per `predict` call for the ONNX rows")
+    p.add_argument("--onnx-arrival", action="store_true",
+                   help="ONNX rows: predict each `batch` texts in file order (mixed lengths) instead of all at once")
     p.add_argument("--onnx-rounds", type=int, default=3, help="interleaved rounds; the median time counts")
     p.add_argument("--results", default=str(RESULTS))
     for part in ("server", "onnx", "dask"):

@@ -23,6 +23,11 @@ INPUTS = ("chars", "mask", "bigrams", "words", "lex_ids", "lex_weights", "piece_
           "piece_token_type_ids", "piece_index")
 
 
+def _per_character(name: str) -> bool:
+    """Whether input `name`'s axis 1 runs over characters (the others, word pieces)."""
+    return not name.startswith("piece_") or name == "piece_index"
+
+
 class _Graph(torch.nn.Module):
     def __init__(self, model, names):
         super().__init__()
@@ -41,7 +46,7 @@ def export_onnx(model, out_dir, quantize: bool = False) -> Path:
     model.eval()
     batch = model.make_batch(["北京欢迎你。", "上海"])
     names = [k for k in INPUTS if k in batch]
-    axes = {k: {0: "batch", 1: "pieces" if k.startswith("piece_") and k != "piece_index" else "length",
+    axes = {k: {0: "batch", 1: "length" if _per_character(k) else "pieces",
                 **({3: "words_per_set"} if k.startswith("lex_") else {})} for k in names}
     axes["outputs"] = {0: "batch", 2: "length", 3: "length2"} if "globalpointer" in model.cfg.head else \
         {0: "batch", 1: "length"}
@@ -66,11 +71,14 @@ def export_onnx(model, out_dir, quantize: bool = False) -> Path:
 
 
 class OnnxRunner:
-    """Computes a head's outputs with onnxruntime, for `NERModel.decode`. With `threads` = n > 1 (0: every
-    core this process may use) a batch is cut into n row slices that one-thread runs of the same session
-    compute at once (a run releases the GIL): on the BiLSTM the recurrence's per-step products are too small
-    for onnxruntime's intra-op threads to share well (BENCHMARKS.md). onnxruntime's memory pattern is off: it
-    is planned and kept per input shape, and texts of every length grew a process by 23 MB over 3,000 batches
+    """Computes a head's outputs with onnxruntime, for `NERModel.decode`. A batch's rows are grouped by length
+    (a row joins a group while it is at least 3/4 as long as the group's longest) and each group runs with
+    its own padding: onnxruntime's LSTM steps through every padded position, so a batch of mixed lengths, as a
+    server's micro-batches are, ran at 0.64× PyTorch's packed LSTM. With `threads` = n > 1 (0: every core
+    this process may use) the groups, cut to at least n, are computed at once by one-thread runs of the same
+    session (a run releases the GIL): on the BiLSTM the recurrence's per-step products are too small for
+    onnxruntime's intra-op threads to share well (BENCHMARKS.md). onnxruntime's memory pattern is off: it is
+    planned and kept per input shape, and texts of every length grew a process by 23 MB over 3,000 batches
     (5 MB without it, at the same speed)."""
 
     def __init__(self, path, threads: int = 0):
@@ -80,13 +88,41 @@ class OnnxRunner:
         self.path, self.threads = str(path), threads or len(os.sched_getaffinity(0))
         self.session = ort.InferenceSession(self.path, options, providers=["CPUExecutionProvider"])
         self.names = [i.name for i in self.session.get_inputs()]
+        self.length_dims = [d for d, name in enumerate(self.session.get_outputs()[0].shape)
+                            if str(name).startswith("length")]
         self.pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+
+    def _groups(self, lengths):
+        """Row indices per group, longest rows first; at least `threads` groups when there are enough rows."""
+        order, groups = np.argsort(-lengths, kind="stable"), []
+        for i in order:
+            if groups and 4 * lengths[i] >= 3 * lengths[groups[-1][0]]:
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        while len(groups) < min(self.threads, len(lengths)):
+            big = max(range(len(groups)), key=lambda g: len(groups[g]))
+            half = len(groups[big]) // 2
+            groups[big:big + 1] = [groups[big][:half], groups[big][half:]]
+        return groups
+
+    def _run(self, feed, rows, length):
+        part = {k: v[rows][:, :length] if _per_character(k) else v[rows] for k, v in feed.items()}
+        return self.session.run(None, part)[0]
 
     def __call__(self, batch):
         feed = {k: batch[k].cpu().numpy() for k in self.names}
-        rows = len(feed[self.names[0]])
-        if self.pool is None or rows < 2:
-            return torch.from_numpy(self.session.run(None, feed)[0])
-        cuts = np.linspace(0, rows, min(self.threads, rows) + 1).astype(int)
-        parts = [{k: v[a:b] for k, v in feed.items()} for a, b in zip(cuts, cuts[1:])]
-        return torch.from_numpy(np.concatenate(list(self.pool.map(lambda f: self.session.run(None, f)[0], parts))))
+        mask = batch["mask"].cpu().numpy()
+        lengths = np.maximum(mask.sum(1), 1)
+        groups = self._groups(lengths)
+        run = lambda rows: self._run(feed, rows, int(lengths[rows[0]]))         # noqa: E731
+        parts = list(self.pool.map(run, groups)) if self.pool is not None and len(groups) > 1 else map(run, groups)
+        out = None
+        for rows, part in zip(groups, parts):
+            if out is None:
+                shape = list(part.shape)
+                for d in self.length_dims:
+                    shape[d] = mask.shape[1]
+                out = np.zeros([len(lengths)] + shape[1:], dtype=part.dtype)
+            out[tuple([rows] + [slice(0, n) for n in part.shape[1:]])] = part
+        return torch.from_numpy(out)
