@@ -58,7 +58,8 @@ def export_onnx(model, out_dir, quantize: bool = False) -> Path:
                 bert.set_attn_implementation("eager")
             with warnings.catch_warnings(), torch.no_grad():
                 warnings.simplefilter("ignore")
-                torch.onnx.export(_Graph(model, names), tuple(batch[k] for k in names), str(tmp), input_names=names,
+                graph = _Graph(model, names).eval()       # the exporter restores the wrapper's mode afterwards
+                torch.onnx.export(graph, tuple(batch[k] for k in names), str(tmp), input_names=names,
                                   output_names=["outputs"], dynamic_axes=axes, opset_version=17, dynamo=False)
         finally:
             if bert is not None:
