@@ -71,11 +71,12 @@ class _SpanHead(nn.Module):
                  pos_weight_by_type: dict | None = None):
         super().__init__()
         self.labels, self.threshold, self.flat = list(labels), threshold, flat
-        unknown = sorted(set(pos_weight_by_type or {}) - set(self.labels))
+        by_type = pos_weight_by_type or {}
+        unknown = sorted(set(by_type) - set(self.labels))
         if unknown:
             raise ConfigError(f"model.pos_weight_by_type: no type {', '.join(map(repr, unknown))} in the data "
                               f"(types: {', '.join(self.labels)})")
-        weights = [(pos_weight_by_type or {}).get(label, pos_weight) for label in self.labels]
+        weights = [by_type.get(label, pos_weight) for label in self.labels]
         self.register_buffer("pos_weight", torch.tensor(weights), persistent=False)
 
     def targets(self, lengths, spans) -> dict:
