@@ -50,17 +50,18 @@ def cases(gp, crf):
             scores[b, c, i, j] = 3.0
         out.append((f"GlobalPointer decoding, 32 × {t}, {types} types", torch.inference_mode()(
             lambda head=head, scores=scores, batch=batch: head.decode_outputs(scores, batch))))
-    tagger = crf.CRF(256, ["PER", "LOC", "ORG"])
-    with torch.no_grad():
-        for p in (tagger.start, tagger.end, tagger.trans):
-            p.normal_()
-    for rows in (1, 64):
+    for types, rows in ((3, 1), (3, 64), (431, 32)):
+        tagger = crf.CRF(256, [f"t{i}" for i in range(types)])
+        with torch.no_grad():
+            for p in (tagger.start, tagger.end, tagger.trans):
+                p.normal_()
         h = torch.randn(rows, 50, 256)
         mask = torch.ones(rows, 50, dtype=torch.bool)
         mask[rows // 2:, 25:] = False
         em = tagger.proj(h).detach() * 5
-        out.append((f"CRF decoding, {rows} × 50", torch.inference_mode()(
-            lambda em=em, mask=mask: tagger.decode_outputs(em, {"mask": mask}))))
+        out.append((f"CRF decoding, {rows} × 50" + (f", {types} types" if types > 3 else ""), torch.inference_mode()(
+            lambda tagger=tagger, em=em, mask=mask: tagger.decode_outputs(em, {"mask": mask}))))
+    tagger = crf.CRF(256, ["PER", "LOC", "ORG"])
     h = torch.randn(32, 50, 256)
     batch = {"mask": torch.ones(32, 50, dtype=torch.bool), "tags": torch.randint(0, 13, (32, 50))}
     out.append(("CRF loss + backward, 32 × 50", lambda: tagger.loss(h.requires_grad_(), batch).backward()))

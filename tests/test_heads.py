@@ -1,11 +1,12 @@
 import itertools
 
+import numpy as np
 import pytest
 import torch
 
 from zhner.config import ConfigError
 from zhner.nn.heads import CRF, GlobalPointer
-from zhner.nn.heads.crf import forward_scores, viterbi
+from zhner.nn.heads.crf import log_partition, marginals, viterbi
 from zhner.nn.heads.globalpointer import multilabel_crossentropy, rope
 
 
@@ -14,17 +15,24 @@ def _path_score(em, start, trans, end, path):
     return s + sum(trans[a, b] for a, b in zip(path, path[1:]))
 
 
-def test_crf_forward_and_viterbi_match_brute_force():
+@pytest.mark.parametrize("scale", [1.0, 30.0])
+def test_crf_partition_viterbi_and_marginals_match_brute_force(scale):
     torch.manual_seed(0)
     k, t = 3, 4
-    em, start, trans, end = torch.randn(2, t, k), torch.randn(k), torch.randn(k, k), torch.randn(k)
+    em, start, trans, end = torch.randn(2, t, k) * scale, torch.randn(k), torch.randn(k, k), torch.randn(k)
     mask = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]], dtype=torch.bool)
-    log_z, _ = forward_scores(em, mask, start, trans, end)
+    log_z = log_partition(em, mask, start, trans, end)
     paths = viterbi(em, mask, start, trans, end)
+    marg = marginals(em, mask, start, trans, end)
     for b, n in enumerate([4, 2]):
         scores = {p: _path_score(em[b], start, trans, end, p) for p in itertools.product(range(k), repeat=n)}
-        assert torch.allclose(log_z[b], torch.logsumexp(torch.stack(list(scores.values())), 0), atol=1e-5)
+        assert torch.allclose(log_z[b], torch.logsumexp(torch.stack(list(scores.values())), 0), rtol=1e-6)
         assert tuple(paths[b]) == max(scores, key=lambda p: scores[p])
+        prob = torch.stack(list(scores.values())).double().softmax(0)
+        want = torch.zeros(t, k, dtype=torch.float64)
+        for p, q in zip(scores, prob):
+            want[torch.arange(n), torch.tensor(p)] += q
+        assert torch.allclose(torch.from_numpy(marg[b]).double(), want, atol=1e-6)
 
 
 def test_crf_marginals_sum_to_one_and_respect_scheme():
@@ -32,11 +40,10 @@ def test_crf_marginals_sum_to_one_and_respect_scheme():
     head = CRF(8, ["PER", "LOC"], "BIOES")
     h, mask = torch.randn(2, 5, 8), torch.tensor([[1] * 5, [1, 1, 1, 0, 0]], dtype=torch.bool)
     start, trans, end = head.potentials()
-    marg = head.marginals(head.proj(h), mask, start, trans, end)
-    assert torch.allclose(marg[0].sum(-1), torch.ones(5), atol=1e-5)
-    assert torch.allclose(marg[1, :3].sum(-1), torch.ones(3), atol=1e-5)
-    sure = head.marginals(30 * head.proj(h), mask, start, trans, end)        # one tag per step is all but certain
-    assert sure.max() <= 1.0 and sure[1, 3:].abs().sum() == 0               # nothing past the end
+    marg = marginals(head.proj(h), mask, start, trans, end)
+    assert np.allclose(marg[0].sum(-1), 1, atol=1e-5) and np.allclose(marg[1, :3].sum(-1), 1, atol=1e-5)
+    sure = marginals(30 * head.proj(h), mask, start, trans, end)             # one tag per step is all but certain
+    assert sure.max() <= 1.0 and np.abs(sure[1, 3:]).sum() == 0              # nothing past the end
     tags = head.tagset.tags
     for path in (viterbi(head.proj(h), mask, start, trans, end)):
         from zhner.schemes import decode
