@@ -233,8 +233,9 @@ def serving_tables() -> list[str]:
                 "(transformer: a random 4-layer, 256-wide BERT trained 2 epochs on 10,000 MSRA sentences); the "
                 "grid's MSRA models by path (`--onnx-models runs/bench/grid/msra-idcnn-crf/model,...`, "
                 "`--onnx-threads 1,2`); batch: texts per model call, the texts sorted by length over the whole set "
-                "(`--onnx-batches 64,1`; 1 is the server's case at low load), or \"in file order\": one `predict` "
-                "call per 64 texts as they come, lengths mixed as in a server's micro-batches (`--onnx-arrival`).", "",
+                "(`--onnx-batches 64,1`), or \"in file order\": one `predict` call per 64 texts (or per text) as "
+                "they come, lengths mixed as in a server's micro-batches, and one text after another as at a "
+                "server at low load (`--onnx-arrival`).", "",
                 "| model | threads | batch | PyTorch chars/s | ONNX chars/s | speed-up | identical texts | ONNX int8 chars/s | "
                 "speed-up | identical texts | F1 PyTorch / ONNX / int8 |", "|---|---|---|---|---|---|---|---|---|---|---|"]
         out += [f"| {m} ({r.get('encoder', 'bilstm')}-{r.get('head', 'crf')}) | {r['threads']} | {-b}"

@@ -255,7 +255,7 @@ def bench_onnx(args):
                         if args.onnx_arrival:   # one call per `batch` texts in file order, like a server's
                             spans[name] = [p for k in range(0, len(texts), batch)
                                            for p in m.predict(texts[k:k + batch], batch_size=batch)]
-                        else:                   # sorted by length over all texts; batch 1: the server at low load
+                        else:                   # sorted by length over all texts
                             spans[name] = m.predict(texts, batch_size=batch)
                         seconds[name].append(time.perf_counter() - t)
                 for name in models:

@@ -172,6 +172,7 @@ def create_app(model=None, limits: Limits | None = None) -> FastAPI:
     # oneDNN caches a kernel per input shape and reads the capacity when it first runs one (benchmarks/NOTES.md)
     os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = str(limits.primitive_cache)
     model = model if isinstance(model, NERModel) else load(model, threads=limits.threads)
+    model.predict(["北京"])      # before the first request: loads numba's CRF decoder (compiles it after install)
     batcher = Batcher(model, limits)
 
     @asynccontextmanager
