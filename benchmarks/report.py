@@ -315,7 +315,8 @@ def main():
     rows = results("ner")
     lines = ["# Benchmarks", "", "Every number here comes from the JSON lines in `benchmarks/results/`, written by the "
              "commands below on 2-core machines without a GPU: each session's rows on that session's machine (an AMD EPYC when "
-             "session 10 rendered this page; session 11's rows, named in the notes at the end, on an Intel Xeon). "
+             "session 10 rendered this page; the rows of sessions 11 and 12, named in the notes at the end, on an Intel "
+             "Xeon). "
              "Speed ratios compare runs of one session only.", "", f"- Machine of this render: {machine()}", "",
              "## Supervised NER: encoders × heads (issue 3)", "",
              "Command: `python benchmarks/ner.py --suite grid --datasets cluener,cmeee,msra --spacy --epochs 10` "
