@@ -18,6 +18,7 @@ import torch
 
 from .files import atomic_file
 from .nn.encoders import Transformer
+from .windows import SIMILAR
 
 INPUTS = ("chars", "mask", "bigrams", "words", "lex_ids", "lex_weights", "piece_input_ids", "piece_attention_mask",
           "piece_token_type_ids", "piece_index")
@@ -97,7 +98,7 @@ class OnnxRunner:
         """Row indices per group, longest rows first; at least `threads` groups when there are enough rows."""
         order, groups = np.argsort(-lengths, kind="stable"), []
         for i in order:
-            if groups and 4 * lengths[i] >= 3 * lengths[groups[-1][0]]:
+            if groups and lengths[i] >= SIMILAR * lengths[groups[-1][0]]:
                 groups[-1].append(i)
             else:
                 groups.append([i])

@@ -22,7 +22,7 @@ from .files import atomic_directory, previous
 from .nn.encoders import IDCNN, BiLSTM, InputEmbedding, Transformer
 from .nn.heads import HEADS
 from .spans import DataError, Span
-from .windows import merge, windows
+from .windows import SIMILAR, merge, windows
 
 FORMAT_VERSION = 1
 DEFAULT_MODEL = Path(__file__).parent / "default_model"
@@ -102,7 +102,7 @@ class NERModel(nn.Module):
             plans.append(plan)
             pieces.extend((i, s, text[s:e]) for s, e, _, _ in plan)
         packed = self.cfg.encoder == "bilstm" and "globalpointer" not in self.cfg.head     # padding costs ~nothing
-        similar = 0 if packed else 3 / 4
+        similar = 0 if packed else SIMILAR
         batches = []
         for j in sorted(range(len(pieces)), key=lambda k: len(pieces[k][2])):
             if batches and len(batches[-1]) < batch_size and \

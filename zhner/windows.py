@@ -9,6 +9,7 @@ from __future__ import annotations
 from .spans import Example, Span
 
 BREAKS = set("。！？；，,;!?\n")
+SIMILAR = 3 / 4     # texts batched together: the shortest ≥ SIMILAR × the longest (`predict`, `OnnxRunner`)
 
 
 def windows(length: int, size: int, overlap: int) -> list[tuple[int, int, int, int]]:
