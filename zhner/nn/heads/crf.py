@@ -36,7 +36,10 @@ def _jit(**flags):
 
 
 def _array(x):
-    return np.ascontiguousarray(x.detach().float().cpu().numpy())
+    """x (a tensor or an array) as a contiguous float32 array; no copy when it already is one."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().float().cpu().numpy()
+    return np.ascontiguousarray(x, dtype=np.float32)
 
 
 def _before(trans):
@@ -99,13 +102,14 @@ def viterbi(emissions, mask, start, trans, end):
 
 
 @_jit(fastmath=True)
-def _scaled_forward(em, lengths, start, w):
+def _scaled_forward(em, lengths, start, w, priors):
     """The forward recursion over each row of em (B, T, K) up to its length, normalised at every step as in
     `log_partition`: prior_t = â_{t-1} · W (prior_0 = exp(start)) and â_t = prior_t ⊙ exp(E_t), each divided by
-    its sum, where W = exp(T − max T) is given transposed (w[j, i] = W[i, j]). The products run over
-    contiguous memory, which vectorises, and each row of w serves every row of the batch while in cache."""
+    its sum, where W = exp(T − max T) is given transposed (w[j, i] = W[i, j]). Returns the priors if `priors`,
+    else the â. The products run over contiguous memory, which vectorises, and each row of w serves every row
+    of the batch while in cache."""
     n_rows, n_steps, k = em.shape
-    hat, prior = np.zeros_like(em), np.zeros_like(em)
+    out = np.zeros_like(em)
     a, nxt = np.empty((n_rows, k), em.dtype), np.empty((n_rows, k), em.dtype)
     for b in range(n_rows):
         a[b] = np.exp(start - start.max())
@@ -124,13 +128,16 @@ def _scaled_forward(em, lengths, start, w):
                 continue
             norm, peak = max(a[b].sum(), _TINY), em[b, t].max()
             for j in range(k):
-                prior[b, t, j] = a[b, j] / norm
-                a[b, j] = prior[b, t, j] * np.exp(em[b, t, j] - peak)
+                a[b, j] /= norm
+                if priors:
+                    out[b, t, j] = a[b, j]
+                a[b, j] *= np.exp(em[b, t, j] - peak)
             norm = max(a[b].sum(), _TINY)
             for j in range(k):
                 a[b, j] /= norm
-                hat[b, t, j] = a[b, j]
-    return hat, prior
+                if not priors:
+                    out[b, t, j] = a[b, j]
+    return out
 
 
 @_jit()
@@ -143,8 +150,8 @@ def _marginals(em, lengths, start, trans, end):
     for b in range(n_rows):
         for t in range(lengths[b]):
             rev[b, t] = em[b, lengths[b] - 1 - t]
-    alpha, _ = _scaled_forward(em, lengths, start, np.ascontiguousarray(w.T))
-    _, beta = _scaled_forward(rev, lengths, end, w)
+    alpha = _scaled_forward(em, lengths, start, np.ascontiguousarray(w.T), False)
+    beta = _scaled_forward(rev, lengths, end, w, True)
     out = np.zeros_like(em)
     for b in range(n_rows):
         n = lengths[b]
@@ -239,9 +246,8 @@ class CRF(nn.Module):
         return self.decode_outputs(self.outputs(h, batch), batch)
 
     def decode_outputs(self, em, batch):
-        mask = batch["mask"]
-        start, trans, end = self.potentials()
-        paths = viterbi(em, mask, start, trans, end)
-        probs = marginals(em, mask, start, trans, end)
+        em, start, trans, end = map(_array, (em, *self.potentials()))     # converted once for both
+        paths = viterbi(em, batch["mask"], start, trans, end)
+        probs = marginals(em, batch["mask"], start, trans, end)
         return [self.tagset.decode(p, probs[b, np.arange(len(p)), p].tolist() if p else None)
                 for b, p in enumerate(paths)]
