@@ -287,6 +287,33 @@ def rerun_table(rows) -> list[str]:
             "|---|---|---|---|---|---|---|---|"] + out + [""]
 
 
+def msra_runs_table() -> list[str]:
+    """Every training of `configs/msra.toml` at full size (`ner`, `ner_rerun`, `ner_msra_patience`,
+    `ner_msra_seeds`), with its seed, budget and patience, and the spread of the runs with the recipe's own
+    settings (≤ 20 epochs, patience 3)."""
+    runs = [r for f in ("ner", "ner_rerun", "ner_msra_patience", "ner_msra_seeds") for r in results(f)
+            if r.get("suite") == "recipe" and r.get("dataset") == "msra" and r["name"] == "recipe"]
+    if len(runs) < 2:
+        return []
+    out = ["Every training of `configs/msra.toml` on all of MSRA train, by finishing time (the first three on "
+           "earlier sessions' machines, the rest on the Intel Xeon of sessions 11–13); other seeds and patiences by "
+           "`--seed S`, `--patience P` added to the command (results in `ner_rerun.jsonl`, "
+           "`ner_msra_patience.jsonl`, `ner_msra_seeds.jsonl`):", "",
+           "| finished | commit | seed | epochs | patience | epochs run | best epoch | s/epoch | P | R | F1 |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(runs, key=lambda r: r["finished"]):
+        out.append(f"| {r['finished'][:16]} | {r['commit']} | {r['seed']} | {r['epochs']} | "
+                   f"{r['config'].get('train.patience', '3')} | {r['epochs_run']} | {r['best_epoch']} | "
+                   f"{r['seconds_per_epoch']:.0f} | {pct(r['precision'])} | {pct(r['recall'])} | **{pct(r['f1'])}** |")
+    own = [r["f1"] for r in runs if r["epochs"] == 20 and r["config"].get("train.patience", "3") == "3"]
+    if len(own) > 1:
+        mean = sum(own) / len(own)
+        sd = (sum((x - mean) ** 2 for x in own) / (len(own) - 1)) ** 0.5
+        out += ["", f"The recipe as written (≤ 20 epochs, patience 3), {len(own)} runs: F1 mean **{pct(mean)}**, "
+                   f"sample standard deviation {pct(sd)}, range {pct(min(own))}–{pct(max(own))}."]
+    return out + [""]
+
+
 def type_weight_table() -> list[str]:
     """Issue 4's WOL for GlobalPointer per type: a recipe with one type's gold-span weight raised
     (`model.pos_weight_by_type`) against the recipe, that type's P/R/F1 and the micro scores."""
@@ -374,7 +401,7 @@ def main():
                   "Rows of earlier versions of the recipes are in `benchmarks/results/ner_superseded_recipes.jsonl`: "
                   "GlobalPointer, 30 epochs (CLUENER 73.64, CMeEE 50.33); CLUENER with hidden size 128 and nested "
                   "decoding, ≤ 6 epochs (75.15).",
-                  ""] + recipe + seed_table(rows) + rerun_table(rows) + type_weight_table()
+                  ""] + recipe + seed_table(rows) + rerun_table(rows) + msra_runs_table() + type_weight_table()
     features = results("features")
     if features:
         lines += ["### Cost of the features", "",
