@@ -1,4 +1,4 @@
-"""Linear-chain CRF, vectorised over the batch, with transitions restricted to what the scheme allows.
+"""Linear-chain CRF with transitions restricted to what the scheme allows.
 
 score(y) = start[y_1] + Σ_i E[i, y_i] + Σ_i T[y_{i-1}, y_i] + end[y_n]; loss = log Z − score(gold), log Z by
 the forward algorithm (PyTorch, for the gradient); decoding by Viterbi, and span scores from forward-backward
