@@ -2,9 +2,7 @@
 
 score(y) = start[y_1] + Σ_i E[i, y_i] + Σ_i T[y_{i-1}, y_i] + end[y_n]; loss = log Z − score(gold), log Z by
 the forward algorithm (PyTorch, for the gradient); decoding by Viterbi, and span scores from forward-backward
-marginals, both compiled with numba: a step of these loops is a few hundred operations on scalars, which as
-PyTorch calls cost more in dispatch than in arithmetic. Disallowed transitions carry a fixed −10⁴ that is never
-learned.
+marginals, both compiled (`dp`). Disallowed transitions carry a fixed −10⁴ that is never learned.
 WOL (`o_weight` < 1): softmax-margin training (Gimpel & Smith 2010): inside log Z, every path that tags O
 where the gold has an entity scores ln(1/o_weight) higher, so a missed entity costs more than a spurious one.
 """
@@ -12,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 import torch
 from torch import nn
@@ -20,19 +17,6 @@ from torch import nn
 from .tagging import TagSet
 
 NEG = -1e4
-_TINY = np.finfo(np.float32).tiny
-FEW = 16            # Viterbi: up to this many allowed previous tags, try them all (`_viterbi`)
-
-
-def _jit(**flags):
-    """numba.njit(**flags), releasing the GIL, and cached on disk where numba finds a place to write (else
-    compiled once per process)."""
-    def compile(f):
-        try:
-            return numba.njit(cache=True, nogil=True, **flags)(f)
-        except RuntimeError:            # no cache locator: source without a file, or nowhere writable
-            return numba.njit(nogil=True, **flags)(f)
-    return compile
 
 
 def _array(x):
@@ -49,127 +33,22 @@ def _before(trans):
     return np.nonzero(allowed.T)[1], np.concatenate([[0], np.cumsum(allowed.sum(0))])
 
 
-@_jit()
-def _viterbi(em, lengths, start, trans, end, preds, offsets, col_max):
-    """Best tag path of each row of em (B, T, K) up to its length -> (B, T) ids. Tag j's candidates for the
-    previous tag are preds[offsets[j]:offsets[j + 1]] (those allowed before it); with more than FEW, all tags
-    are visited by descending score, stopping once score[i] + max_i' T[i', j] cannot beat the best found:
-    exact, and with hundreds of tags only a handful are visited."""
-    n_rows, n_steps, k = em.shape
-    paths = np.zeros((n_rows, n_steps), np.int64)
-    back = np.zeros((n_steps, k), np.int64)
-    score, new = np.empty(k, em.dtype), np.empty(k, em.dtype)
-    order, sort = np.arange(k), np.diff(offsets).max() > FEW
-    for b in range(n_rows):
-        n = lengths[b]
-        if n == 0:
-            continue
-        score[:] = start + em[b, 0]
-        for t in range(1, n):
-            if sort:
-                order = np.argsort(-score)
-            for j in range(k):
-                best, arg = -np.inf, 0
-                if offsets[j + 1] - offsets[j] <= FEW:
-                    for p in range(offsets[j], offsets[j + 1]):
-                        v = score[preds[p]] + trans[preds[p], j]
-                        if v > best:
-                            best, arg = v, preds[p]
-                else:
-                    for i in order:
-                        if score[i] + col_max[j] <= best:
-                            break
-                        v = score[i] + trans[i, j]
-                        if v > best:
-                            best, arg = v, i
-                new[j], back[t, j] = best + em[b, t, j], arg
-            score[:] = new
-        cur = np.argmax(score + end)
-        for t in range(n - 1, 0, -1):
-            paths[b, t] = cur
-            cur = back[t, cur]
-        paths[b, 0] = cur
-    return paths
-
-
 def viterbi(emissions, mask, start, trans, end):
     """Best tag path per sequence: (B, T, K) emissions, (B, T) mask (a prefix of each row) -> list of id lists.
-    Transitions at or below NEG/2 are disallowed; compiled (`_viterbi`), on the CPU whatever the device."""
+    Transitions at or below NEG/2 are disallowed; compiled (`dp.viterbi`), on the CPU whatever the device."""
+    from . import dp
     em, start, trans, end = (_array(x) for x in (emissions, start, trans, end))
     lengths = mask.sum(1).cpu().numpy()
-    paths = _viterbi(em, lengths, start, trans, end, *_before(trans), trans.max(0))
+    paths = dp.viterbi(em, lengths, start, trans, end, *_before(trans), trans.max(0))
     return [paths[b, :n].tolist() for b, n in enumerate(lengths.tolist())]
-
-
-@_jit(fastmath=True)
-def _scaled_forward(em, lengths, start, w, priors):
-    """The forward recursion over each row of em (B, T, K) up to its length, normalised at every step as in
-    `log_partition`: prior_t = â_{t-1} · W (prior_0 = exp(start)) and â_t = prior_t ⊙ exp(E_t), each divided by
-    its sum, where W = exp(T − max T) is given transposed (w[j, i] = W[i, j]). Returns the priors if `priors`,
-    else the â. The products run over contiguous memory, which vectorises, and each row of w serves every row
-    of the batch while in cache."""
-    n_rows, n_steps, k = em.shape
-    out = np.zeros_like(em)
-    a, nxt = np.empty((n_rows, k), em.dtype), np.empty((n_rows, k), em.dtype)
-    for b in range(n_rows):
-        a[b] = np.exp(start - start.max())
-    for t in range(n_steps):
-        if t:
-            for j in range(k):
-                for b in range(n_rows):
-                    if t < lengths[b]:
-                        acc = np.float32(0)
-                        for i in range(k):
-                            acc += a[b, i] * w[j, i]
-                        nxt[b, j] = acc
-            a, nxt = nxt, a
-        for b in range(n_rows):
-            if t >= lengths[b]:
-                continue
-            norm, peak = max(a[b].sum(), _TINY), em[b, t].max()
-            for j in range(k):
-                a[b, j] /= norm
-                if priors:
-                    out[b, t, j] = a[b, j]
-                a[b, j] *= np.exp(em[b, t, j] - peak)
-            norm = max(a[b].sum(), _TINY)
-            for j in range(k):
-                a[b, j] /= norm
-                if not priors:
-                    out[b, t, j] = a[b, j]
-    return out
-
-
-@_jit()
-def _marginals(em, lengths, start, trans, end):
-    """γ_t ∝ α_t ⊙ β_t: α_t ∝ â_t of the forward pass; β_t ∝ the prior of the backward pass, which is the
-    forward pass over the reversed rows with T transposed and start and end swapped."""
-    n_rows, n_steps, k = em.shape
-    w = np.exp(trans - trans.max())
-    rev = np.zeros_like(em)
-    for b in range(n_rows):
-        for t in range(lengths[b]):
-            rev[b, t] = em[b, lengths[b] - 1 - t]
-    alpha = _scaled_forward(em, lengths, start, np.ascontiguousarray(w.T), False)
-    beta = _scaled_forward(rev, lengths, end, w, True)
-    out = np.zeros_like(em)
-    for b in range(n_rows):
-        n = lengths[b]
-        for t in range(n):
-            total = 0.0
-            for j in range(k):
-                total += np.float64(alpha[b, t, j]) * beta[b, n - 1 - t, j]
-            if total > 0:
-                for j in range(k):
-                    out[b, t, j] = np.float64(alpha[b, t, j]) * beta[b, n - 1 - t, j] / total
-    return out
 
 
 def marginals(emissions, mask, start, trans, end):
     """p(y_t = k | x) (B, T, K) as a numpy array by forward-backward; 0 past each sequence's end. Compiled
-    (`_marginals`), on the CPU whatever the device."""
+    (`dp.marginals`), on the CPU whatever the device."""
+    from . import dp
     em, start, trans, end = (_array(x) for x in (emissions, start, trans, end))
-    return _marginals(em, mask.sum(1).cpu().numpy(), start, trans, end)
+    return dp.marginals(em, mask.sum(1).cpu().numpy(), start, trans, end)
 
 
 def log_partition(emissions, mask, start, trans, end):
@@ -202,6 +81,8 @@ def log_partition(emissions, mask, start, trans, end):
 
 
 class CRF(nn.Module):
+    padding_costs = False
+
     def __init__(self, in_dim: int, labels, scheme: str = "BIOES", o_weight: float = 1.0, **_):
         super().__init__()
         self.tagset, self.margin = TagSet(labels, scheme), math.log(1 / o_weight)
