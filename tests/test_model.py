@@ -79,6 +79,18 @@ def test_windows_tile_the_text():
             assert s <= cs <= ce <= e and e - s <= 48 and (nxt is None or nxt[2] == ce)
 
 
+
+def test_batches_by_length_keep_every_text_once_and_respect_the_limits():
+    from zhner.windows import by_length
+    lengths = [5, 40, 39, 30, 29, 7, 40, 1, 6]
+    groups = by_length(lengths, limit=2)
+    assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
+    assert groups[0] == [1, 6]                          # longest first, ties in input order
+    for g in groups:
+        assert len(g) <= 2 and min(lengths[i] for i in g) >= 0.75 * max(lengths[i] for i in g)
+    assert [len(g) for g in by_length(lengths, similar=0)] == [len(lengths)]
+    assert by_length([]) == []
+
 @pytest.mark.parametrize("head", ["softmax", "globalpointer"])
 def test_word_level_maps_word_spans_to_characters(head, corpus_file, tmp_path, capsys):
     result = train(load_config(None, {"data.train": str(corpus_file), "model.level": "word", "model.head": head,

@@ -18,7 +18,7 @@ import torch
 
 from .files import atomic_file
 from .nn.encoders import Transformer
-from .windows import SIMILAR
+from .windows import by_length
 
 INPUTS = ("chars", "mask", "bigrams", "words", "lex_ids", "lex_weights", "piece_input_ids", "piece_attention_mask",
           "piece_token_type_ids", "piece_index")
@@ -96,12 +96,7 @@ class OnnxRunner:
 
     def _groups(self, lengths):
         """Row indices per group, longest rows first; at least `threads` groups when there are enough rows."""
-        order, groups = np.argsort(-lengths, kind="stable"), []
-        for i in order:
-            if groups and lengths[i] >= SIMILAR * lengths[groups[-1][0]]:
-                groups[-1].append(i)
-            else:
-                groups.append([i])
+        groups = by_length(lengths)
         while len(groups) < min(self.threads, len(lengths)):
             big = max(range(len(groups)), key=lambda g: len(groups[g]))
             half = len(groups[big]) // 2

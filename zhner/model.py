@@ -22,7 +22,7 @@ from .files import atomic_directory, previous
 from .nn.encoders import IDCNN, BiLSTM, InputEmbedding, Transformer
 from .nn.heads import HEADS
 from .spans import DataError, Span
-from .windows import SIMILAR, merge, windows
+from .windows import SIMILAR, by_length, merge, windows
 
 FORMAT_VERSION = 1
 DEFAULT_MODEL = Path(__file__).parent / "default_model"
@@ -101,15 +101,8 @@ class NERModel(nn.Module):
             plan = windows(len(text), size, min(WINDOW_OVERLAP, size // 4))
             plans.append(plan)
             pieces.extend((i, s, text[s:e]) for s, e, _, _ in plan)
-        packed = self.cfg.encoder == "bilstm" and "globalpointer" not in self.cfg.head     # padding costs ~nothing
-        similar = 0 if packed else SIMILAR
-        batches = []
-        for j in sorted(range(len(pieces)), key=lambda k: len(pieces[k][2])):
-            if batches and len(batches[-1]) < batch_size and \
-                    len(pieces[batches[-1][0]][2]) >= similar * len(pieces[j][2]):
-                batches[-1].append(j)
-            else:
-                batches.append([j])
+        similar = SIMILAR if self.encoder.padding_costs or self.head.padding_costs else 0
+        batches = by_length([len(p[2]) for p in pieces], batch_size, similar)
         found = [[] for _ in pieces]
         was_training = self.training
         self.eval()

@@ -39,6 +39,7 @@ class InputEmbedding(nn.Module):
 
 class BiLSTM(nn.Module):
     """Stacked bidirectional LSTM over packed sequences; H_i = [h→_i; h←_i]."""
+    padding_costs = False           # packed: padded positions are never computed
 
     def __init__(self, embed: InputEmbedding, hidden: int, layers: int = 1, dropout: float = 0.0):
         super().__init__()
@@ -62,6 +63,7 @@ class IDCNN(nn.Module):
     applied `blocks` times with shared weights; H is the last block's output. Each convolution is residual,
     h ← h + relu(conv(h)), and each block ends in LayerNorm, which keeps the deep stack stable at high
     learning rates. Padding is re-zeroed after every layer."""
+    padding_costs = True
 
     def __init__(self, embed: InputEmbedding, filters: int, dilations=(1, 1, 2), blocks: int = 4, dropout=0.0):
         super().__init__()
@@ -88,6 +90,7 @@ class Transformer(nn.Module):
     character takes the vector of the word piece that covers it (characters no piece covers, e.g. spaces,
     get zeros), so heads work on characters and spans come back as character offsets. With
     `pretrained=False` only the architecture is built (weights come from a zhner model file)."""
+    padding_costs = True
 
     def __init__(self, path: str, dropout: float = 0.1, pretrained: bool = True):
         super().__init__()

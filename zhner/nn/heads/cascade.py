@@ -20,6 +20,8 @@ from .softmax import Softmax
 
 
 class Cascade(nn.Module):
+    padding_costs = False
+
     def __init__(self, in_dim: int, labels, scheme: str = "BIOES", cascade_tagger: str = "crf",
                  cascade_repr: str = "start_end", o_weight: float = 1.0, **_):
         super().__init__()

@@ -12,6 +12,8 @@ from .tagging import TagSet
 
 
 class Softmax(nn.Module):
+    padding_costs = False
+
     def __init__(self, in_dim: int, labels, scheme: str = "BIOES", o_weight: float = 1.0, **_):
         super().__init__()
         self.tagset, self.o_weight = TagSet(labels, scheme), o_weight
