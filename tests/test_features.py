@@ -71,7 +71,7 @@ def test_vectors_roundtrip_and_cli(tmp_path, suffix):
     assert "北京" in kv.key_to_index and not any(c.isspace() for t in kv.index_to_key for c in t)
     corpus = tmp_path / "c.jsonl"
     write_corpus(tiny_corpus(50), corpus)
-    out = tmp_path / "w.txt"
+    out = tmp_path / "new" / "w.txt"                   # the output's directory is created
     res = subprocess.run([sys.executable, "-m", "zhner", "vectors", "train", str(corpus), "--kind", "word",
                           "--dim", "8", "--min-count", "1", "-o", str(out)], capture_output=True, text=True)
     assert res.returncode == 0 and "北京市" in load_vectors(out).key_to_index, res.stderr
@@ -179,6 +179,7 @@ def test_sentences_cli(tmp_path, vectors):
     corpus = tmp_path / "c.jsonl"
     write_corpus(tiny_corpus(30), corpus)
     res = subprocess.run([sys.executable, "-m", "zhner", "vectors", "sentences", str(corpus), "--vectors",
-                          str(vectors / "word.txt"), "-o", str(tmp_path / "s.npy")], capture_output=True, text=True)
+                          str(vectors / "word.txt"), "-o", str(tmp_path / "new" / "s.npy")], capture_output=True,
+                         text=True)
     assert res.returncode == 0, res.stderr
-    assert np.load(tmp_path / "s.npy", allow_pickle=False).shape == (30, 8)
+    assert np.load(tmp_path / "new" / "s.npy", allow_pickle=False).shape == (30, 8)

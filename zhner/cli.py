@@ -285,9 +285,11 @@ def cmd_vectors_sentences(args):
     from .corpora import read_texts
     from .features.sentences import sentence_vectors
     from .features.vectors import load_vectors
+    from .files import atomic_file
     texts = read_texts(args.input, lenient=args.lenient)
     vecs = sentence_vectors(texts, load_vectors(args.vectors), args.method, args.kind)
-    np.save(args.output, vecs, allow_pickle=False)
+    with atomic_file(args.output) as tmp, open(tmp, "wb") as f:
+        np.save(f, vecs, allow_pickle=False)
     print(f"wrote {vecs.shape[0]} × {vecs.shape[1]} {args.method} sentence vectors to {args.output}", file=sys.stderr)
 
 

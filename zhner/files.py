@@ -40,9 +40,10 @@ def atomic_directory(path):
 
 @contextmanager
 def atomic_file(path):
-    """Yield a temporary path beside `path` to write; if the block succeeds it replaces `path`, otherwise it is
-    deleted."""
+    """Yield a temporary path beside `path` (its directory is created) to write; if the block succeeds it
+    replaces `path`, otherwise it is deleted."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         yield tmp
