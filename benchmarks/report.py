@@ -289,16 +289,20 @@ def rerun_table(rows) -> list[str]:
 
 def msra_runs_table() -> list[str]:
     """Every training of `configs/msra.toml` at full size (`ner`, `ner_rerun`, `ner_msra_patience`,
-    `ner_msra_seeds`), with its seed, budget and patience, and the spread of the runs with the recipe's own
-    settings (≤ 20 epochs, patience 3)."""
-    runs = [r for f in ("ner", "ner_rerun", "ner_msra_patience", "ner_msra_seeds") for r in results(f)
+    `ner_msra_seeds`, `ner_msra_fresh`), with its seed, budget and patience, and the spread of the runs with the
+    recipe's own settings (≤ 20 epochs, patience 3)."""
+    files = ("ner", "ner_rerun", "ner_msra_patience", "ner_msra_seeds", "ner_msra_fresh")
+    runs = [r for f in files for r in results(f)
             if r.get("suite") == "recipe" and r.get("dataset") == "msra" and r["name"] == "recipe"]
     if len(runs) < 2:
         return []
     out = ["Every training of `configs/msra.toml` on all of MSRA train, by finishing time (the first three on "
-           "earlier sessions' machines, the rest on the Intel Xeon of sessions 11–13); other seeds and patiences by "
+           "earlier sessions' machines, the rest on the Intel Xeon of sessions 11–14); other seeds and patiences by "
            "`--seed S`, `--patience P` added to the command (results in `ner_rerun.jsonl`, "
-           "`ner_msra_patience.jsonl`, `ner_msra_seeds.jsonl`):", "",
+           "`ner_msra_patience.jsonl`, `ner_msra_seeds.jsonl`), one thread each. The last row is a new user's "
+           "path: a fresh clone, the README's install, the header commands of `configs/msra.toml` as written "
+           "(vectors, `zhner train`, both cores) and `zhner evaluate` (`ner_msra_fresh.jsonl`, benchmarks/NOTES.md):",
+           "",
            "| finished | commit | seed | epochs | patience | epochs run | best epoch | s/epoch | P | R | F1 |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(runs, key=lambda r: r["finished"]):
