@@ -14,6 +14,16 @@ def test_bundled_model_finds_people_places_organisations():
     assert model.predict(["", "好", "中" * 100_000])[:2] == [[], []]
 
 
+def test_spans_never_start_or_end_with_white_space():
+    """MSRA has no spaces, so the bundled model tags a space like its neighbours; spans are trimmed."""
+    texts = ["国务院总理 李强 在北京会见了 世界银行 行长彭安杰。", "据新华社 北京 3月5日电 （记者 张三 ）", "   ", "\t\n "]
+    found = zhner.load().predict(texts)
+    mentions = [{(t[s.start:s.end], s.label) for s in spans} for t, spans in zip(texts, found)]
+    assert {("李强", "PER"), ("世界银行", "ORG")} <= mentions[0] and ("张三", "PER") in mentions[1]
+    assert found[2:] == [[], []]
+    assert all(t[s.start:s.end] == t[s.start:s.end].strip() for t, spans in zip(texts, found) for s in spans)
+
+
 def test_cli_predict_without_model_argument():
     res = subprocess.run([sys.executable, "-m", "zhner", "predict", "毛泽东出生于湖南湘潭。"], capture_output=True,
                          text=True)

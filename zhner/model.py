@@ -21,7 +21,7 @@ from .features.featurizer import Featurizer
 from .files import atomic_directory, previous
 from .nn.encoders import IDCNN, BiLSTM, InputEmbedding, Transformer
 from .nn.heads import HEADS
-from .spans import DataError, Span
+from .spans import DataError, Span, trim
 from .windows import SIMILAR, by_length, merge, windows
 
 FORMAT_VERSION = 1
@@ -76,12 +76,13 @@ class NERModel(nn.Module):
 
     @torch.inference_mode()
     def decode(self, batch):
+        """Spans per text of the batch, in character offsets, trimmed of white space (`spans.trim`)."""
         if self.onnx is not None:
             spans = self.head.decode_outputs(self.onnx(batch), batch)
         else:
             spans = self.head.decode(self.encoder(batch), batch)
         units = batch["units"] or [None] * len(spans)
-        return [self.featurizer.to_chars(u, ss) for u, ss in zip(units, spans)]
+        return [trim(t, self.featurizer.to_chars(u, ss)) for t, u, ss in zip(batch["texts"], units, spans)]
 
     def predict(self, texts, batch_size: int = 64) -> list[list[Span]]:
         """Spans (with scores) for each text; long texts are split into overlapping windows and merged. The
