@@ -66,3 +66,34 @@ def test_train_predict_evaluate_from_the_command_line(tmp_path):
     assert json.loads(res.stdout)["micro"]["f1"] > 0.9
     res = zhner("predict", "--model", tmp_path, "x")
     assert res.returncode == 1 and "not a zhner model directory" in res.stderr
+
+
+def _popen(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "zhner", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, **kw)
+
+
+def test_predict_streams_standard_input_chunk_by_chunk():
+    import threading
+    from zhner.cli import STREAM_CHUNK
+    proc = _popen("predict", "--input", "-", stdin=subprocess.PIPE)
+    threading.Timer(300, proc.kill).start()         # a hang fails the test instead of stalling the run
+    proc.stdin.write("李强在北京。\n".encode() * STREAM_CHUNK)
+    proc.stdin.flush()
+    first = json.loads(proc.stdout.readline())      # answered while standard input is still open
+    assert [s["text"] for s in first["spans"]] == ["李强", "北京"]
+    proc.stdin.write("坏".encode("gbk") + b"\n" + "王小明去了上海。\n".encode())
+    proc.stdin.close()
+    rest = proc.stdout.read().decode().splitlines()
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 1 and len(rest) == STREAM_CHUNK and json.loads(rest[-1])["text"] == "王小明去了上海。"
+    assert f"<stdin>:{STREAM_CHUNK + 1}: not valid UTF-8" in err and "Traceback" not in err
+
+
+def test_predict_into_a_closed_pipe_stops_quietly(tmp_path):
+    inp = tmp_path / "in.txt"
+    inp.write_text("李强在北京。\n" * 3000, encoding="utf-8")
+    proc = _popen("predict", "--input", inp)       # as in `zhner predict --input in.txt | head -1`
+    assert json.loads(proc.stdout.readline())["text"] == "李强在北京。"
+    proc.stdout.close()
+    assert proc.wait() == 0 and proc.stderr.read() == b""

@@ -8,11 +8,19 @@ from collections import Counter
 from dataclasses import fields
 
 from .config import Limits
-from .corpora import FORMATS, WRITE_FORMATS, CorpusError, read_corpus, write_corpus
+from .corpora import FORMATS, WRITE_FORMATS, CorpusError, iter_records, read_corpus, write_corpus
 from .files import atomic_text
-from .spans import DataError, nested_pairs
+from .spans import DataError, Example, nested_pairs
 
 MAX_SHOWN = 20
+STREAM_CHUNK = 8192        # `predict --input` tags and writes this many texts at a time
+
+
+def _summary(path, kind, problems) -> str:
+    """`path: skipped 3 record(s) (2× bad JSON; 1× ...)`, the five most common reasons."""
+    reasons = Counter(e.message.split(":")[0] for e in problems)
+    return str(DataError(f"{kind} {len(problems)} record(s) (" +
+                         "; ".join(f"{n}× {r}" for r, n in reasons.most_common(5)) + ")", path))
 
 
 def _read(path, fmt="auto", lenient=False):
@@ -21,9 +29,7 @@ def _read(path, fmt="auto", lenient=False):
         if problems:
             for e in problems[:MAX_SHOWN]:
                 print(f"warning: {e}", file=sys.stderr)
-            reasons = Counter(e.message.split(":")[0] for e in problems)
-            summary = "; ".join(f"{n}× {r}" for r, n in reasons.most_common(5))
-            print(f"{path}: {kind} {len(problems)} record(s) ({summary})", file=sys.stderr)
+            print(_summary(path, kind, problems), file=sys.stderr)
     return corpus
 
 
@@ -134,11 +140,26 @@ def _write_predictions(examples, f, fmt):
                 f.write(f"  {s.start:>4} {s.end:>4}  {s.label:<10} {ex.mention(s)}  ({s.score:.3f})\n")
 
 
+def _texts(path, fmt, problems):
+    """The texts of a corpus as they are read; unreadable records go to `problems`, the first
+    MAX_SHOWN of them also to stderr. Labels are ignored, so a record with a broken tag sequence counts."""
+    _, records = iter_records(path, fmt)
+    for item in records:
+        if isinstance(item, DataError) and getattr(item, "repaired", None) is None:
+            problems.append(item)
+            if len(problems) <= MAX_SHOWN:
+                print(f"warning: {item}", file=sys.stderr)
+            continue
+        yield item.text if isinstance(item, Example) else item.repaired.text
+
+
 def cmd_predict(args):
+    from contextlib import nullcontext
+    from itertools import islice
+
     from .model import load
-    from .spans import Example
     if bool(args.texts) == bool(args.input):
-        raise ValueError("give either texts to tag or --input FILE")
+        raise ValueError("give either texts to tag or --input FILE (- for standard input)")
     if args.dask:
         from .distributed import run
         if not args.output:
@@ -151,29 +172,31 @@ def cmd_predict(args):
             raise SystemExit(1)
         return
     model = load(args.model)
-    skipped = []
-    if args.input:
-        corpus = _read(args.input, args.input_format, lenient=True)
-        texts, skipped = [ex.text for ex in corpus], corpus.skipped
-    else:
-        texts = args.texts
+    problems = []
+    texts = iter(_texts(args.input, args.input_format, problems) if args.input else args.texts)
     fmt = args.format or ("jsonl" if args.input else "pretty")
-    examples = [Example(t, s) for t, s in zip(texts, model.predict(texts, batch_size=args.batch_size))]
+    shown, count = [], 0
+    with atomic_text(args.output) if args.output else nullcontext(sys.stdout) as f:
+        while chunk := list(islice(texts, STREAM_CHUNK)):
+            examples = [Example(t, s) for t, s in zip(chunk, model.predict(chunk, batch_size=args.batch_size))]
+            _write_predictions(examples, f, fmt)
+            f.flush()
+            count += len(examples)
+            if args.html:
+                shown += examples
     if args.html:
         from .viz import report
         with atomic_text(args.html) as f:
-            f.write(report(examples, model.labels))
-        print(f"wrote an HTML report of {len(examples)} texts to {args.html}", file=sys.stderr)
+            f.write(report(shown, model.labels))
+        print(f"wrote an HTML report of {len(shown)} texts to {args.html}", file=sys.stderr)
     if args.output:
-        with atomic_text(args.output) as f:
-            _write_predictions(examples, f, fmt)
-        print(f"wrote {len(examples)} records to {args.output}", file=sys.stderr)
-    else:
-        _write_predictions(examples, sys.stdout, fmt)
-    if skipped and not args.lenient:
-        print(f"{len(skipped)} input record(s) could not be read (see warnings above); the rest were tagged",
-              file=sys.stderr)
-        raise SystemExit(1)
+        print(f"wrote {count} records to {args.output}", file=sys.stderr)
+    if problems:
+        print(_summary(args.input, "skipped", problems), file=sys.stderr)
+        if not args.lenient:
+            print(f"{len(problems)} input record(s) could not be read (see warnings above); the rest were tagged",
+                  file=sys.stderr)
+            raise SystemExit(1)
 
 
 def cmd_self_train(args, overrides):
@@ -357,7 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="tag texts with a model (default: the bundled MSRA model)")
     p.add_argument("texts", nargs="*", help="texts to tag")
     p.add_argument("--model", help="model directory (default: bundled model)")
-    p.add_argument("--input", help="file of texts (one per line) or any corpus format")
+    p.add_argument("--input", help="file of texts (one per line), any corpus format, or - for standard input "
+                   "(read as text lines unless --input-format says otherwise); tagged and written in chunks")
     p.add_argument("--input-format", default="auto", choices=("auto",) + FORMATS)
     p.add_argument("--output", help="output file (default: stdout)")
     p.add_argument("--format", choices=("jsonl", "conll", "pretty"),
@@ -493,13 +517,15 @@ def main(argv=None) -> int:
             print(f"error: ... {len(e.errors) - MAX_SHOWN} more", file=sys.stderr)
         print(f"{len(e.errors)} bad record(s); fix them or pass --lenient to skip them", file=sys.stderr)
         return 1
+    except BrokenPipeError:                 # the reader went away (`zhner predict ... | head`): stop quietly
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (DataError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return 0
     return 0
 
 

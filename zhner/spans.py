@@ -48,7 +48,8 @@ class DataError(ValueError):
         self.message, self.path, self.line = message, str(path), line
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+        path = "<stdin>" if self.path == "-" else self.path
+        return f"{path}:{self.line}: {self.message}" if self.line else f"{path}: {self.message}"
 
 
 def check_span(text: str, start, end, label, mention: str | None = None) -> Span:

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..files import atomic_text
 from ..spans import DataError, Example
 from . import cluener, cmeee, conll, core, ecommerce, jsonl, text
+from .base import STDIN
 
 READERS = {"jsonl": jsonl.read, "cluener": cluener.read, "cmeee": cmeee.read, "conll": conll.read,
            "ecommerce": ecommerce.read, "core": core.read, "text": text.read}
@@ -50,7 +51,10 @@ class Corpus:
 
 
 def detect_format(path) -> str:
-    """Guess the format from the file name, then from the first non-blank line."""
+    """Guess the format from the file name, then from the first non-blank line; standard input (`-`),
+    which cannot be read twice, is text."""
+    if str(path) == STDIN:
+        return "text"
     p = Path(path)
     if p.is_dir() or p.name in (ecommerce.CHARS, ecommerce.TAGS):
         if ecommerce.paths(p)[0].exists():
@@ -86,14 +90,21 @@ def detect_format(path) -> str:
     return "text"
 
 
-def read_corpus(path, format: str = "auto", lenient: bool = False) -> Corpus:
-    """Read every record. Strict mode raises CorpusError listing all bad records; lenient mode skips
-    them (or keeps the repaired record for a fixable tag sequence) and lists them on the Corpus."""
+def iter_records(path, format: str = "auto"):
+    """The records of a corpus as they are read (`-`: standard input): an Example, or the DataError of a
+    bad record (with `.repaired`, the Example, when its tag sequence could be fixed)."""
     fmt = detect_format(path) if format == "auto" else format
     if fmt not in READERS:
         raise DataError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)} or auto", path)
+    return fmt, READERS[fmt](path)
+
+
+def read_corpus(path, format: str = "auto", lenient: bool = False) -> Corpus:
+    """Read every record. Strict mode raises CorpusError listing all bad records; lenient mode skips
+    them (or keeps the repaired record for a fixable tag sequence) and lists them on the Corpus."""
+    fmt, records = iter_records(path, format)
     examples, skipped, repaired = [], [], []
-    for item in READERS[fmt](path):
+    for item in records:
         if isinstance(item, Example):
             examples.append(item)
         elif lenient and getattr(item, "repaired", None) is not None:

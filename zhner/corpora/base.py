@@ -3,13 +3,20 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 from ..schemes import encode
 from ..spans import DataError, Example, check_span
 
 
+STDIN = "-"
+
+
 def check_file(path: Path) -> None:
+    if str(path) == STDIN:
+        return
     if not path.exists():
         raise DataError("no such file", path)
     if path.is_dir():
@@ -19,19 +26,19 @@ def check_file(path: Path) -> None:
 def read_bytes(path) -> bytes:
     path = Path(path)
     check_file(path)
-    data = path.read_bytes()
+    data = sys.stdin.buffer.read() if str(path) == STDIN else path.read_bytes()
     if not data.strip():
         raise DataError("file is empty", path)
     return data
 
 
 def iter_lines(path):
-    """Yield `(lineno, line)` or `(lineno, DataError)` for a line that is not valid UTF-8, reading the file as
-    a stream; a BOM is dropped. A file with nothing but white space is an error."""
+    """Yield `(lineno, line)` or `(lineno, DataError)` for a line that is not valid UTF-8, reading the file
+    (`-`: standard input) as a stream; a BOM is dropped. A file with nothing but white space is an error."""
     path = Path(path)
     check_file(path)
     blank = True
-    with open(path, "rb") as f:
+    with nullcontext(sys.stdin.buffer) if str(path) == STDIN else open(path, "rb") as f:
         for lineno, raw in enumerate(f, 1):
             if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
