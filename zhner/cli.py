@@ -228,11 +228,25 @@ def cmd_self_train(args, overrides):
 
 
 def cmd_export(args):
-    from .export import export_onnx
+    import os
+    # Before torch loads: its exporter warns in C++ that it cannot infer the shapes of the packed BiLSTM's
+    # pack/unpack nodes; harmless (the graph has dynamic axes), and the check below compares the result.
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
+    from .corpora import read_texts
+    from .export import SAMPLES, check_export, export_onnx
     from .model import load
-    out = export_onnx(load(args.model, onnx=False), args.onnx, args.quantize)
+    texts = read_texts(args.check, lenient=args.lenient) if args.check else SAMPLES
+    model = load(args.model, onnx=False)
+    out = export_onnx(model, args.onnx, args.quantize)
     print(f"wrote {out}/model.onnx{' (int8 weights)' if args.quantize else ''} (and the model files beside it)",
           file=sys.stderr)
+    r = check_export(model, out, texts)
+    print(f"checked with onnxruntime on {r['texts']} {'texts of ' + args.check if args.check else 'sample texts'}: "
+          f"{r['same']} with the same spans as PyTorch ({r['spans']} spans), scores within {r['score_diff']:.1e}",
+          file=sys.stderr)
+    if r["same"] < r["texts"] and not args.quantize:
+        raise ValueError(f"the exported graph gives other spans than PyTorch on {r['texts'] - r['same']} text(s); "
+                         "please report this with the model's config.json")
 
 
 def cmd_serve(args):
@@ -398,6 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--onnx", required=True, help="output directory")
     p.add_argument("--quantize", action="store_true",
                    help="int8 weights (dynamic quantization): faster on CPU; spans may differ slightly")
+    p.add_argument("--check", help="texts (any corpus format) on which to compare the export with PyTorch "
+                   "(default: a few built-in sentences); a float export that differs is an error")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("serve", help="REST server (FastAPI): POST /predict, GET /health, GET /model, /docs")

@@ -20,6 +20,9 @@ from .files import atomic_file
 from .nn.encoders import Transformer
 from .windows import by_length
 
+SAMPLES = ("国务院总理李强在北京会见了世界银行行长彭安杰。", "上海", "好",
+           "据新华社报道，中国科学院和清华大学的研究人员昨天在上海举行的会议上介绍了新成果。",
+           "王小明上周去了广州市天河区，又从深圳坐高铁回到武汉。" * 3, "Apple 公司 CEO 访问 北京 。")
 INPUTS = ("chars", "mask", "bigrams", "words", "lex_ids", "lex_weights", "piece_input_ids", "piece_attention_mask",
           "piece_token_type_ids", "piece_index")
 
@@ -70,6 +73,17 @@ def export_onnx(model, out_dir, quantize: bool = False) -> Path:
             with atomic_file(tmp) as int8:
                 quantize_dynamic(str(tmp), str(int8), weight_type=QuantType.QInt8)
     return out_dir
+
+
+def check_export(model, onnx_dir, texts=SAMPLES) -> dict:
+    """Predict `texts` with the PyTorch model and with the exported graph: how many texts get the same spans
+    (start, end, label), how many spans there are, and the largest difference between their scores."""
+    from .model import load
+    texts = list(texts)
+    ours, theirs = model.predict(texts), load(onnx_dir).predict(texts)
+    scores = [abs(a.score - b.score) for x, y in zip(ours, theirs) if x == y for a, b in zip(x, y)]
+    return {"texts": len(texts), "same": sum(x == y for x, y in zip(ours, theirs)),
+            "spans": sum(map(len, ours)), "score_diff": max(scores, default=0.0)}
 
 
 class OnnxRunner:
