@@ -97,3 +97,13 @@ def test_predict_into_a_closed_pipe_stops_quietly(tmp_path):
     assert json.loads(proc.stdout.readline())["text"] == "李强在北京。"
     proc.stdout.close()
     assert proc.wait() == 0 and proc.stderr.read() == b""
+
+
+def test_standard_input_format_is_detected_like_a_file():
+    jsonl = '\n{"text": "李强在北京。", "spans": []}\n{"text": 3}\n'
+    res = subprocess.run([sys.executable, "-m", "zhner", "predict", "--input", "-"], input=jsonl, capture_output=True,
+                         text=True)
+    assert res.returncode == 1 and [json.loads(line)["text"] for line in res.stdout.splitlines()] == ["李强在北京。"]
+    assert "<stdin>:3: record has no string field" in res.stderr
+    res = zhner("predict", "--input", "-")                      # nothing on standard input
+    assert res.returncode == 1 and "<stdin>: file is empty" in res.stderr

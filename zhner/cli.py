@@ -394,8 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="tag texts with a model (default: the bundled MSRA model)")
     p.add_argument("texts", nargs="*", help="texts to tag")
     p.add_argument("--model", help="model directory (default: bundled model)")
-    p.add_argument("--input", help="file of texts (one per line), any corpus format, or - for standard input "
-                   "(read as text lines unless --input-format says otherwise); tagged and written in chunks")
+    p.add_argument("--input", help="file of texts (one per line) or any corpus format; - reads standard input; "
+                   "tagged and written in chunks")
     p.add_argument("--input-format", default="auto", choices=("auto",) + FORMATS)
     p.add_argument("--output", help="output file (default: stdout)")
     p.add_argument("--format", choices=("jsonl", "conll", "pretty"),

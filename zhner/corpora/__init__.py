@@ -12,7 +12,7 @@ from pathlib import Path
 from ..files import atomic_text
 from ..spans import DataError, Example
 from . import cluener, cmeee, conll, core, ecommerce, jsonl, text
-from .base import STDIN
+from .base import STDIN, peek_stdin
 
 READERS = {"jsonl": jsonl.read, "cluener": cluener.read, "cmeee": cmeee.read, "conll": conll.read,
            "ecommerce": ecommerce.read, "core": core.read, "text": text.read}
@@ -51,10 +51,10 @@ class Corpus:
 
 
 def detect_format(path) -> str:
-    """Guess the format from the file name, then from the first non-blank line; standard input (`-`),
-    which cannot be read twice, is text."""
+    """Guess the format from the file name, then from the first non-blank line (`-`: standard input, whose
+    first lines are kept for the reader)."""
     if str(path) == STDIN:
-        return "text"
+        return _sniff(peek_stdin().decode("utf-8-sig", errors="replace"), path)
     p = Path(path)
     if p.is_dir() or p.name in (ecommerce.CHARS, ecommerce.TAGS):
         if ecommerce.paths(p)[0].exists():
@@ -66,10 +66,14 @@ def detect_format(path) -> str:
     if any(name.endswith(ext) for ext in (".bmes", ".bio", ".bioes", ".conll", "_bio", ".bmeso")):
         return "conll"
     with open(p, "rb") as f:
-        head = f.read(1 << 16).decode("utf-8-sig", errors="replace")
+        return _sniff(f.read(1 << 16).decode("utf-8-sig", errors="replace"), p)
+
+
+def _sniff(head: str, path) -> str:
+    """The format of a file that begins with `head`."""
     stripped = head.lstrip()
     if not stripped:
-        raise DataError("file is empty", p)
+        raise DataError("file is empty", path)
     if stripped.startswith("["):
         return "cmeee"
     first = stripped.splitlines()[0]

@@ -12,6 +12,23 @@ from ..spans import DataError, Example, check_span
 
 
 STDIN = "-"
+_peeked: list[bytes] = []           # lines of standard input that `peek_stdin` read and no reader has yet
+
+
+def peek_stdin() -> bytes:
+    """Standard input up to its first non-blank line (for format detection), kept for the reader after."""
+    while not b"".join(_peeked).strip():
+        line = sys.stdin.buffer.readline()
+        if not line:
+            break
+        _peeked.append(line)
+    return b"".join(_peeked)
+
+
+def _stdin_lines():
+    while _peeked:
+        yield _peeked.pop(0)
+    yield from sys.stdin.buffer
 
 
 def check_file(path: Path) -> None:
@@ -26,7 +43,11 @@ def check_file(path: Path) -> None:
 def read_bytes(path) -> bytes:
     path = Path(path)
     check_file(path)
-    data = sys.stdin.buffer.read() if str(path) == STDIN else path.read_bytes()
+    if str(path) == STDIN:
+        data = b"".join(_peeked) + sys.stdin.buffer.read()
+        _peeked.clear()
+    else:
+        data = path.read_bytes()
     if not data.strip():
         raise DataError("file is empty", path)
     return data
@@ -38,7 +59,7 @@ def iter_lines(path):
     path = Path(path)
     check_file(path)
     blank = True
-    with nullcontext(sys.stdin.buffer) if str(path) == STDIN else open(path, "rb") as f:
+    with nullcontext(_stdin_lines()) if str(path) == STDIN else open(path, "rb") as f:
         for lineno, raw in enumerate(f, 1):
             if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
