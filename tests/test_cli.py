@@ -105,5 +105,6 @@ def test_standard_input_format_is_detected_like_a_file():
                          text=True)
     assert res.returncode == 1 and [json.loads(line)["text"] for line in res.stdout.splitlines()] == ["李强在北京。"]
     assert "<stdin>:3: record has no string field" in res.stderr
-    res = zhner("predict", "--input", "-")                      # nothing on standard input
+    res = subprocess.run([sys.executable, "-m", "zhner", "predict", "--input", "-"], input="", capture_output=True,
+                         text=True)
     assert res.returncode == 1 and "<stdin>: file is empty" in res.stderr
