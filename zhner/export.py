@@ -1,7 +1,8 @@
 """ONNX export. The graph holds the encoder and the head's output tensor (softmax log-probabilities, CRF
 emissions, GlobalPointer span scores, or Cascade's tagger outputs and type parts), with dynamic batch and
 length; Viterbi and span search stay outside it (`decode_outputs`), as do tokenisation and features. The
-exported directory is the model directory plus `model.onnx`, and `zhner.load` runs it with onnxruntime.
+exported directory is the model directory plus `model.onnx`, and `zhner.load` runs it with onnxruntime;
+`check_export` compares its spans and scores with PyTorch's.
 Every encoder (BiLSTM, IDCNN, transformer; char or word level, any features) × every head. A transformer is
 traced with its eager attention (MatMul, Softmax), not PyTorch's fused SDPA kernel, whose traced graph ran at
 0.73× PyTorch's speed in onnxruntime where the eager graph runs faster than PyTorch.
