@@ -297,9 +297,11 @@ def msra_runs_table() -> list[str]:
     if len(runs) < 2:
         return []
     out = ["Every training of `configs/msra.toml` on all of MSRA train, by finishing time (the first three on "
-           "earlier sessions' machines, the rest on the Intel Xeon of sessions 11–14); other seeds and patiences by "
+           "earlier sessions' machines, the rest on the Intel Xeon of sessions 11–15); other seeds and patiences by "
            "`--seed S`, `--patience P` added to the command (results in `ner_rerun.jsonl`, "
-           "`ner_msra_patience.jsonl`, `ner_msra_seeds.jsonl`), one thread each. The last row is a new user's "
+           "`ner_msra_patience.jsonl`, `ner_msra_seeds.jsonl`), one thread each; seed 1 was stopped after epoch 15 "
+           "in session 13 and finished with `zhner train ... --resume` in session 15. The "
+           "2026-11-22 19:38 row is a new user's "
            "path: a fresh clone, the README's install, the header commands of `configs/msra.toml` as written "
            "(vectors, `zhner train`, both cores) and `zhner evaluate` (`ner_msra_fresh.jsonl`, benchmarks/NOTES.md):",
            "",
