@@ -53,8 +53,7 @@ def export_onnx(model, out_dir, quantize: bool = False) -> Path:
     names = [k for k in INPUTS if k in batch]
     axes = {k: {0: "batch", 1: "length" if _per_character(k) else "pieces",
                 **({3: "words_per_set"} if k.startswith("lex_") else {})} for k in names}
-    axes["outputs"] = {0: "batch", 2: "length", 3: "length2"} if "globalpointer" in model.cfg.head else \
-        {0: "batch", 1: "length"}
+    axes["outputs"] = {0: "batch", **dict(zip(model.head.length_axes, ("length", "length2")))}
     bert = model.encoder.model if isinstance(model.encoder, Transformer) else None
     attention = bert.config._attn_implementation if bert is not None else None
     with atomic_file(out_dir / "model.onnx") as tmp:
