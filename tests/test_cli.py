@@ -108,3 +108,10 @@ def test_standard_input_format_is_detected_like_a_file():
     res = subprocess.run([sys.executable, "-m", "zhner", "predict", "--input", "-"], input="", capture_output=True,
                          text=True)
     assert res.returncode == 1 and "<stdin>: file is empty" in res.stderr
+
+
+def test_predict_points_a_directory_or_glob_to_dask(tmp_path):
+    (tmp_path / "a.txt").write_text("李强在北京。\n", encoding="utf-8")
+    for spec in (tmp_path, tmp_path / "*.txt"):
+        res = zhner("predict", "--input", spec)
+        assert res.returncode == 1 and f"{spec}: a directory or glob of files is tagged on Dask" in res.stderr

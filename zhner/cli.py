@@ -153,6 +153,17 @@ def _texts(path, fmt, problems):
         yield item.text if isinstance(item, Example) else item.repaired.text
 
 
+def _many_files(spec: str) -> bool:
+    """Whether `spec` names several files: a glob, or a directory that is not one e-commerce corpus."""
+    from pathlib import Path
+
+    from .corpora import ecommerce
+    path = Path(spec)
+    if path.is_dir():
+        return not ecommerce.paths(path)[0].exists()
+    return not path.exists() and any(c in spec for c in "*?[")
+
+
 def cmd_predict(args):
     from contextlib import nullcontext
     from itertools import islice
@@ -171,6 +182,9 @@ def cmd_predict(args):
         if stats["errors"] and not args.lenient:
             raise SystemExit(1)
         return
+    if args.input and _many_files(args.input):
+        raise ValueError(f"{args.input}: a directory or glob of files is tagged on Dask: add --dask local:N "
+                         "(N worker processes here, or tcp://scheduler:8786) and --output DIR")
     model = load(args.model)
     problems = []
     texts = iter(_texts(args.input, args.input_format, problems) if args.input else args.texts)
