@@ -12,6 +12,7 @@ def test_bundled_model_finds_people_places_organisations():
     found = {(text[s.start:s.end], s.label) for s in model.predict([text])[0]}
     assert {("李强", "PER"), ("北京", "LOC"), ("世界银行", "ORG")} <= found
     assert model.predict(["", "好", "中" * 100_000])[:2] == [[], []]
+    assert model.predict(t for t in [text, ""]) == model.predict([text, ""])       # any iterable, read once
 
 
 def test_spans_never_start_or_end_with_white_space():

@@ -85,7 +85,7 @@ class NERModel(nn.Module):
         return [trim(t, self.featurizer.to_chars(u, ss)) for t, u, ss in zip(batch["texts"], units, spans)]
 
     def predict(self, texts, batch_size: int = 64) -> list[list[Span]]:
-        """Spans (with scores) for each text; long texts are split into overlapping windows and merged. The
+        """Spans (with scores) for each text of an iterable; long texts are split into overlapping windows and merged. The
         windows run sorted by length in batches of ≤ `batch_size`, cut further where the shortest would be
         < 3/4 of the longest: padding costs an IDCNN, a transformer and GlobalPointer's (T × T) scores as much
         as text (on texts in file order, 64 per call, IDCNN-CRF ran 1.9× and BiLSTM-GlobalPointer 2.0× faster
@@ -93,6 +93,7 @@ class NERModel(nn.Module):
         so its batches are not cut."""
         if isinstance(texts, str):
             raise TypeError("predict() takes a list of texts; wrap a single text in a list")
+        texts = list(texts)                             # read twice below: a generator would end up empty
         size = self.cfg.max_length
         pieces = []                                     # (text index, window start, window text)
         plans = []
