@@ -42,7 +42,8 @@ def agree(previous, current, threshold: float = 0.0) -> list[int]:
     return keep
 
 
-def self_train(cfg: Config, unlabelled: list[str], rounds: int = 3, threshold: float = 0.0) -> list[dict]:
+def self_train(cfg: Config, unlabelled, rounds: int = 3, threshold: float = 0.0) -> list[dict]:
+    unlabelled = list(unlabelled)                   # any iterable of texts; read once per round
     out = Path(cfg.train.output)
     out.mkdir(parents=True, exist_ok=True)
     state_path = out / "state.json"
