@@ -79,7 +79,6 @@ def test_windows_tile_the_text():
             assert s <= cs <= ce <= e and e - s <= 48 and (nxt is None or nxt[2] == ce)
 
 
-
 def test_trim_cuts_white_space_and_keeps_the_best_of_equal_spans():
     from zhner.spans import Span, trim
     text = " 李强 \u3000北京"
@@ -99,6 +98,7 @@ def test_batches_by_length_keep_every_text_once_and_respect_the_limits():
         assert len(g) <= 2 and min(lengths[i] for i in g) >= 0.75 * max(lengths[i] for i in g)
     assert [len(g) for g in by_length(lengths, similar=0)] == [len(lengths)]
     assert by_length([]) == []
+
 
 @pytest.mark.parametrize("head", ["softmax", "globalpointer"])
 def test_word_level_maps_word_spans_to_characters(head, corpus_file, tmp_path, capsys):

@@ -85,12 +85,12 @@ class NERModel(nn.Module):
         return [trim(t, self.featurizer.to_chars(u, ss)) for t, u, ss in zip(batch["texts"], units, spans)]
 
     def predict(self, texts, batch_size: int = 64) -> list[list[Span]]:
-        """Spans (with scores) for each text of an iterable; long texts are split into overlapping windows and merged. The
-        windows run sorted by length in batches of ≤ `batch_size`, cut further where the shortest would be
-        < 3/4 of the longest: padding costs an IDCNN, a transformer and GlobalPointer's (T × T) scores as much
-        as text (on texts in file order, 64 per call, IDCNN-CRF ran 1.9× and BiLSTM-GlobalPointer 2.0× faster
-        for the cut). A packed BiLSTM with a tagging head skips padding, and more calls only cost it (0.88×),
-        so its batches are not cut."""
+        """Spans (with scores) for each text of an iterable; long texts are split into overlapping windows and
+        merged. The windows run sorted by length in batches of ≤ `batch_size`, cut further where the shortest
+        would be < 3/4 of the longest: padding costs an IDCNN, a transformer and GlobalPointer's (T × T) scores
+        as much as text (on texts in file order, 64 per call, IDCNN-CRF ran 1.9× and BiLSTM-GlobalPointer 2.0×
+        faster for the cut). A packed BiLSTM with a tagging head skips padding, and more calls only cost it
+        (0.88×), so its batches are not cut."""
         if isinstance(texts, str):
             raise TypeError("predict() takes a list of texts; wrap a single text in a list")
         texts = list(texts)                             # read twice below: a generator would end up empty

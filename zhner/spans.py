@@ -40,6 +40,9 @@ class Example:
         return {"text": self.text, "spans": [s.to_dict() for s in self.spans]}
 
 
+STDIN = "-"         # the path that names standard input
+
+
 class DataError(ValueError):
     """A problem in input data, located as `path:line: message` (line is 1-based, 0 if unknown)."""
 
@@ -48,7 +51,7 @@ class DataError(ValueError):
         self.message, self.path, self.line = message, str(path), line
 
     def __str__(self) -> str:
-        path = "<stdin>" if self.path == "-" else self.path
+        path = "<stdin>" if self.path == STDIN else self.path
         return f"{path}:{self.line}: {self.message}" if self.line else f"{path}: {self.message}"
 
 

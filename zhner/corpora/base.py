@@ -8,10 +8,8 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from ..schemes import encode
-from ..spans import DataError, Example, check_span
+from ..spans import STDIN, DataError, Example, check_span
 
-
-STDIN = "-"
 _peeked: list[bytes] = []           # lines of standard input that `peek_stdin` read and no reader has yet
 
 
@@ -43,11 +41,7 @@ def check_file(path: Path) -> None:
 def read_bytes(path) -> bytes:
     path = Path(path)
     check_file(path)
-    if str(path) == STDIN:
-        data = b"".join(_peeked) + sys.stdin.buffer.read()
-        _peeked.clear()
-    else:
-        data = path.read_bytes()
+    data = b"".join(_stdin_lines()) if str(path) == STDIN else path.read_bytes()
     if not data.strip():
         raise DataError("file is empty", path)
     return data

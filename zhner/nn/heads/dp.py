@@ -128,4 +128,3 @@ def marginals(em, lengths, start, trans, end):
                 for j in range(k):
                     out[b, t, j] = np.float64(alpha[b, t, j]) * beta[b, n - 1 - t, j] / total
     return out
-
