@@ -81,11 +81,12 @@ def test_windows_tile_the_text():
 
 def test_trim_cuts_white_space_and_keeps_the_best_of_equal_spans():
     from zhner.spans import Span, trim
-    text = " 李强 \u3000北京"
-    spans = [Span(0, 4, "PER", 0.6), Span(1, 3, "PER", 0.9), Span(3, 5, "LOC", 0.5), Span(4, 7, "LOC", 0.7)]
+    text = " 李强 \u3000北京\u200b\x00"
+    spans = [Span(0, 4, "PER", 0.6), Span(1, 3, "PER", 0.9), Span(3, 5, "LOC", 0.5), Span(4, 9, "LOC", 0.7)]
     assert [(s.start, s.end, s.label, s.score) for s in trim(text, spans)] == \
         [(1, 3, "PER", 0.9), (5, 7, "LOC", 0.7)]
     assert trim(text, [Span(1, 3, "PER", 0.9), Span(0, 3, "PER", 0.95)])[0].score == 0.95
+    assert trim(text, [Span(7, 9, "LOC")]) == []
 
 
 def test_batches_by_length_keep_every_text_once_and_respect_the_limits():

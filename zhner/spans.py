@@ -6,6 +6,7 @@ but ignored by equality and hashing, so gold and predicted spans compare on posi
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 
@@ -74,17 +75,22 @@ def overlaps(a: Span, b: Span) -> bool:
     return a.start < b.end and b.start < a.end
 
 
+def _blank(ch: str) -> bool:
+    """White space and invisible characters: controls (NUL, ...) and format characters (zero-width space, BOM)."""
+    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf")
+
+
 def trim(text: str, spans) -> list[Span]:
-    """Spans with white space cut from both ends, and spans of white space alone dropped; of spans that
-    become equal, the highest score stays. No gold span of MSRA, CLUENER, CMeEE or the e-commerce titles
-    starts or ends with white space, but a model that never saw a space in training (MSRA) tags it like its
-    neighbours."""
+    """Spans with blank characters (`_blank`) cut from both ends, and spans of blanks alone dropped; of spans
+    that become equal, the highest score stays. No gold span of MSRA, CLUENER, CMeEE or the e-commerce titles
+    starts or ends with one, but a model that never saw a space or a control in training (MSRA) tags it like
+    its neighbours."""
     best: dict[Span, Span] = {}
     for s in spans:
         start, end = s.start, s.end
-        while start < end and text[start].isspace():
+        while start < end and _blank(text[start]):
             start += 1
-        while end > start and text[end - 1].isspace():
+        while end > start and _blank(text[end - 1]):
             end -= 1
         if start == end:
             continue
