@@ -73,21 +73,24 @@ def _popen(*args, **kw):
                             stderr=subprocess.PIPE, **kw)
 
 
-def test_predict_streams_standard_input_chunk_by_chunk():
+def test_predict_answers_standard_input_as_lines_come_and_streams_the_report(tmp_path):
     import threading
     from zhner.cli import STREAM_CHUNK
-    proc = _popen("predict", "--input", "-", stdin=subprocess.PIPE)
+    proc = _popen("predict", "--input", "-", "--html", tmp_path / "r.html", stdin=subprocess.PIPE)
     threading.Timer(300, proc.kill).start()         # a hang fails the test instead of stalling the run
-    proc.stdin.write("李强在北京。\n".encode() * STREAM_CHUNK)
+    proc.stdin.write("李强在北京。\n".encode())
     proc.stdin.flush()
     first = json.loads(proc.stdout.readline())      # answered while standard input is still open
     assert [s["text"] for s in first["spans"]] == ["李强", "北京"]
-    proc.stdin.write("坏".encode("gbk") + b"\n" + "王小明去了上海。\n".encode())
+    proc.stdin.write("李强在北京。\n".encode() * STREAM_CHUNK + "坏".encode("gbk") + b"\n" + "王小明去了上海。\n".encode())
     proc.stdin.close()
     rest = proc.stdout.read().decode().splitlines()
     err = proc.stderr.read().decode()
-    assert proc.wait() == 1 and len(rest) == STREAM_CHUNK and json.loads(rest[-1])["text"] == "王小明去了上海。"
-    assert f"<stdin>:{STREAM_CHUNK + 1}: not valid UTF-8" in err and "Traceback" not in err
+    assert proc.wait() == 1 and len(rest) == STREAM_CHUNK + 1 and json.loads(rest[-1])["text"] == "王小明去了上海。"
+    assert f"<stdin>:{STREAM_CHUNK + 2}: not valid UTF-8" in err and "Traceback" not in err
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")    # written chunk by chunk, good records kept
+    assert html.startswith("<!doctype html>") and html.endswith("</body></html>")
+    assert html.count('<div class="doc">') == STREAM_CHUNK + 2 and html.count('data-label="PER"') == STREAM_CHUNK + 2
 
 
 def test_predict_into_a_closed_pipe_stops_quietly(tmp_path):

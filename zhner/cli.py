@@ -10,7 +10,7 @@ from dataclasses import fields
 from .config import Limits
 from .corpora import FORMATS, WRITE_FORMATS, CorpusError, iter_records, read_corpus, write_corpus
 from .files import atomic_text
-from .spans import DataError, Example, nested_pairs
+from .spans import STDIN, DataError, Example, nested_pairs
 
 MAX_SHOWN = 20
 STREAM_CHUNK = 8192        # `predict --input` tags and writes this many texts at a time
@@ -40,6 +40,12 @@ def _add_input(p, name="input", flag=None, help="corpus file"):
         p.add_argument(name, help=help)
     p.add_argument(f"--{name}-format" if flag else "--format", dest=f"{name}_format", default="auto",
                    choices=("auto",) + FORMATS, help="input format (default: detect)")
+
+
+def _add_threads(p):
+    p.add_argument("--threads", type=int, default=0,
+                   help="CPU threads for the model (default 0: all cores); on a machine busy with other work, "
+                        "fewer threads than cores can be many times faster")
 
 
 def cmd_convert(args):
@@ -82,6 +88,17 @@ def cmd_stats(args):
             print(f"  {label:<{width}}  {n:8d}")
 
 
+def _load(args):
+    """`--model` (default: the bundled one) on `--threads` CPU threads; 0 leaves torch's default, all cores."""
+    from .model import load
+    if args.threads < 0:
+        raise ValueError(f"--threads {args.threads}: give a number of threads, or 0 for all cores")
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    return load(args.model, threads=args.threads)
+
+
 def cmd_evaluate(args):
     gold = _read(args.gold, args.gold_format, args.lenient)
     if args.pred:
@@ -93,8 +110,7 @@ def cmd_evaluate(args):
                 raise DataError(f"record {i}: text differs from the gold record ({p.text[:30]!r} vs {g.text[:30]!r})",
                                 args.pred)
     else:
-        from .model import load
-        pred = load(args.model).predict([ex.text for ex in gold], batch_size=args.batch_size)
+        pred = _load(args).predict([ex.text for ex in gold], batch_size=args.batch_size)
     from .metrics import evaluate, mention_scores
     report = evaluate(gold, pred)
     result = report.to_dict()
@@ -164,11 +180,36 @@ def _many_files(spec: str) -> bool:
     return not path.exists() and any(c in spec for c in "*?[")
 
 
+def _chunks(items, size: int, more=None, patience: float = 1.0):
+    """Lists of up to `size` items, in order. With `more` (whether another item comes soon), a list also ends
+    when none comes, or once its first item has waited `patience` seconds: a slowly written pipe gets its
+    answers within about a second, a fast one still gets full lists."""
+    import time
+    items = iter(items)
+    while True:
+        chunk = []
+        for item in items:
+            if not chunk:
+                since = time.monotonic()
+            chunk.append(item)
+            if len(chunk) == size or (more and (time.monotonic() - since > patience or not more())):
+                break
+        if not chunk:
+            return
+        yield chunk
+
+
+def _stdin_has_more(wait: float = 0.05) -> bool:
+    """Whether standard input has bytes within `wait` seconds (lines already in Python's buffer do not count;
+    they end a list early, which costs a smaller batch, never an answer)."""
+    import select
+    return bool(select.select([sys.stdin], [], [], wait)[0])
+
+
 def cmd_predict(args):
     from contextlib import nullcontext
-    from itertools import islice
 
-    from .model import load
+    from . import viz
     if bool(args.texts) == bool(args.input):
         raise ValueError("give either texts to tag or --input FILE (- for standard input)")
     if args.dask:
@@ -185,24 +226,27 @@ def cmd_predict(args):
     if args.input and _many_files(args.input):
         raise ValueError(f"{args.input}: a directory or glob of files is tagged on Dask: add --dask local:N "
                          "(N worker processes here, or tcp://scheduler:8786) and --output DIR")
-    model = load(args.model)
+    model = _load(args)
     problems = []
-    texts = iter(_texts(args.input, args.input_format, problems) if args.input else args.texts)
+    texts = _texts(args.input, args.input_format, problems) if args.input else args.texts
     fmt = args.format or ("jsonl" if args.input else "pretty")
-    shown, count = [], 0
-    with atomic_text(args.output) if args.output else nullcontext(sys.stdout) as f:
-        while chunk := list(islice(texts, STREAM_CHUNK)):
+    count = 0
+    with (atomic_text(args.output) if args.output else nullcontext(sys.stdout) as f,
+          atomic_text(args.html) if args.html else nullcontext() as html):
+        if html:
+            html.write(viz.report_start(model.labels))
+        more = _stdin_has_more if args.input == STDIN and sys.platform != "win32" else None   # select: POSIX
+        for chunk in _chunks(texts, STREAM_CHUNK, more):
             examples = [Example(t, s) for t, s in zip(chunk, model.predict(chunk, batch_size=args.batch_size))]
             _write_predictions(examples, f, fmt)
             f.flush()
             count += len(examples)
-            if args.html:
-                shown += examples
+            if html:
+                html.write(viz.render_docs(examples))
+        if html:
+            html.write(viz.PAGE_END)
     if args.html:
-        from .viz import report
-        with atomic_text(args.html) as f:
-            f.write(report(shown, model.labels))
-        print(f"wrote an HTML report of {len(shown)} texts to {args.html}", file=sys.stderr)
+        print(f"wrote an HTML report of {count} texts to {args.html}", file=sys.stderr)
     if args.output:
         print(f"wrote {count} records to {args.output}", file=sys.stderr)
     if problems:
@@ -382,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--model", help="model directory to run on the gold texts")
     p.add_argument("--pred-format", default="auto", choices=("auto",) + FORMATS)
     p.add_argument("--batch-size", type=int, default=64)
+    _add_threads(p)
     p.add_argument("--mentions", action="store_true",
                    help="also score entity strings per sentence (core-entity metrics: exact-set accuracy, F1)")
     p.add_argument("--json", action="store_true")
@@ -415,6 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("jsonl", "conll", "pretty"),
                    help="output format (default: pretty for texts, jsonl for --input)")
     p.add_argument("--batch-size", type=int, default=64)
+    _add_threads(p)
     p.add_argument("--html", help="also write an HTML report with the entities highlighted")
     p.add_argument("--dask", help="run on Dask: local:N (a local cluster of N workers) or tcp://scheduler:8786; "
                                   "--input is then a directory or glob and --output a directory")

@@ -60,15 +60,18 @@ def render_docs(examples) -> str:
     return "".join(f'<div class="doc">{render_text(ex.text, ex.spans)}</div>' for ex in examples)
 
 
-def page(body: str, title: str = "zhner") -> str:
+def page_start(title: str) -> str:
     return (f'<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-            f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>{body}</body></html>")
+            f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>")
 
 
-def report(examples, labels=None) -> str:
-    """A standalone HTML page for predicted examples."""
-    labels = labels or {s.label for ex in examples for s in ex.spans}
-    return page(legend(labels) + render_docs(examples), "zhner entities")
+PAGE_END = "</body></html>"
+
+
+def report_start(labels) -> str:
+    """The opening of a standalone report: its head and the legend. Append `render_docs` of each batch of
+    predicted examples as it comes, then `PAGE_END`, so a report of any length is written in constant memory."""
+    return page_start("zhner entities") + legend(labels)
 
 
 def viewer(labels) -> str:
@@ -85,4 +88,4 @@ async function tag() {
 </script>"""
     body = (legend(labels) + '<textarea id="text" rows="6" placeholder="输入中文文本"></textarea>'
             '<p><button id="go" onclick="tag()">Find entities</button></p><div id="out"></div>' + script)
-    return page(body, "zhner entity viewer")
+    return page_start("zhner entity viewer") + body + PAGE_END
