@@ -82,3 +82,19 @@ def test_export_checks_itself_against_pytorch(tmp_path, data_dir):
                          capture_output=True, text=True)
     assert res.returncode == 0 and f"on 20 texts of {check}: 20 with the same spans" in res.stderr
     assert "prim::PackPadded" not in res.stderr     # the exporter's harmless shape warning is silenced
+
+
+def test_a_missing_or_broken_graph_is_a_data_error(tmp_path):
+    import shutil
+
+    import zhner
+    from zhner import DataError
+    out = export_onnx(load(None, onnx=False), tmp_path / "onnx")
+    assert zhner.load(out, threads=2).onnx.threads == 2 and zhner.load(out, onnx=False).onnx is None
+    with pytest.raises(DataError, match="no model.onnx"):
+        zhner.load(None, onnx=True)
+    broken = shutil.copytree(out, tmp_path / "broken")
+    (broken / "model.onnx").write_bytes((out / "model.onnx").read_bytes()[:100_000])
+    with pytest.raises(DataError, match="unreadable ONNX graph") as e:
+        load(broken)
+    assert str(broken / "model.onnx") in str(e.value)

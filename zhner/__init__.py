@@ -14,7 +14,8 @@ __version__ = "0.1.0"
 __all__ = ["Span", "Example", "DataError", "Corpus", "read_corpus", "write_corpus", "evaluate", "load"]
 
 
-def load(path=None):
-    """Load a model directory (default: the bundled MSRA model). Imports torch on first use."""
+def load(path=None, device=None, onnx=None, threads=0):
+    """Load a model directory (default: the bundled MSRA model); an ONNX export runs with onnxruntime on
+    `threads` cores (0: all) unless `onnx=False`; `device` moves a PyTorch model. Imports torch on first use."""
     from .model import load as _load
-    return _load(path)
+    return _load(path, device, onnx, threads)

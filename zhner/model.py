@@ -164,7 +164,13 @@ def load(path=None, device: str | None = None, onnx: bool | None = None, threads
     except (OSError, SafetensorError, RuntimeError) as e:    # missing, truncated, or shapes that do not fit
         raise DataError(f"unreadable weights: {str(e).splitlines()[0]}", weights) from None
     model.eval()
-    if onnx or (onnx is None and (path / "model.onnx").exists()):
+    graph = path / "model.onnx"
+    if onnx or (onnx is None and graph.exists()):
         from .export import OnnxRunner
-        model.onnx = OnnxRunner(path / "model.onnx", threads)
+        if not graph.is_file():
+            raise DataError("no model.onnx in the model directory (write one with `zhner export --onnx DIR`)", path)
+        try:
+            model.onnx = OnnxRunner(graph, threads)
+        except Exception as e:       # onnxruntime's errors (truncated, not a graph, ...) share no narrower base
+            raise DataError(f"unreadable ONNX graph: {str(e).splitlines()[0]}", graph) from None
     return model.to(device) if device else model
