@@ -77,7 +77,9 @@ def test_predict_answers_standard_input_as_lines_come_and_streams_the_report(tmp
     import threading
     from zhner.cli import STREAM_CHUNK
     proc = _popen("predict", "--input", "-", "--html", tmp_path / "r.html", stdin=subprocess.PIPE)
-    threading.Timer(300, proc.kill).start()         # a hang fails the test instead of stalling the run
+    guard = threading.Timer(300, proc.kill)         # a hang fails the test instead of stalling the run; a daemon,
+    guard.daemon = True                             # so pytest does not wait out the 300 s when it exits
+    guard.start()
     proc.stdin.write("李强在北京。\n".encode())
     proc.stdin.flush()
     first = json.loads(proc.stdout.readline())      # answered while standard input is still open
