@@ -76,7 +76,7 @@ class NERModel(nn.Module):
 
     @torch.inference_mode()
     def decode(self, batch):
-        """Spans per text of the batch, in character offsets, trimmed of white space (`spans.trim`)."""
+        """Spans per text of the batch, in character offsets, trimmed of blank characters (`spans.trim`)."""
         if self.onnx is not None:
             spans = self.head.decode_outputs(self.onnx(batch), batch)
         else:
