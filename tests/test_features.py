@@ -12,6 +12,7 @@ from zhner.config import load_config
 from zhner.features.lexicon import Lexicon
 from zhner.features.segment import Segmenter
 from zhner.features.vectors import load_vectors, save_vectors, train_vectors
+from zhner.features.vocab import normalize
 from zhner.model import load
 from zhner.training import train
 
@@ -33,6 +34,57 @@ def test_softlexicon_sets():
     assert words[1] == [[], ["北京大学"], ["北京"], ["京"]]
     assert words[2] == [["大学"], ["北京大学"], [], []]
     assert words[3] == [[], [], ["北京大学", "大学"], []]
+
+
+def test_softlexicon_counts_words_not_inside_longer_ones():
+    lx = Lexicon({"北京": 10, "北京大学": 5, "大学": 8, "京": 1, "上海": 2}).counted(["北京大学在北京", "北京大学"])
+    # 北京大学 twice; 北京 once on its own (twice inside 北京大学); 大学 and 京 only inside longer words
+    assert lx.words == {"北京大学": 3, "北京": 2, "大学": 1, "京": 1, "上海": 1}
+
+
+@pytest.mark.parametrize("form", ["header", "headerless", "binary"])
+def test_word2vec_files_as_vectors_and_lexicon(tmp_path, form):
+    from zhner.features.vectors import vectors_format
+    kv = train_vectors([ex.text for ex in tiny_corpus(100)], "word", dim=8, min_count=1, epochs=1)
+    path = tmp_path / ("w.bin" if form == "binary" else "w.txt")
+    save_vectors(kv, path)
+    if form == "headerless":                           # GloVe's layout, and the Gigaword / ctb.50d files'
+        path.write_text(path.read_text(encoding="utf-8").split("\n", 1)[1], encoding="utf-8")
+    loaded = load_vectors(path)
+    assert loaded.index_to_key == kv.index_to_key and loaded.vector_size == 8
+    assert torch.allclose(torch.tensor(loaded["北京市"]), torch.tensor(kv["北京市"]), atol=1e-4)
+    lx = Lexicon.from_sources([path])                  # the words count 1, not their first coordinate
+    assert set(lx.words) == {"".join(map(normalize, w)) for w in kv.index_to_key if len(w) <= 8}
+    assert set(lx.words.values()) == {1.0}
+    dictionary = tmp_path / "dict.txt"                 # jieba's layout is a word list, not vectors
+    dictionary.write_text("北京 34488 ns\n张伟 3 nr\n", encoding="utf-8")
+    assert vectors_format(dictionary) is None
+    terms = tmp_path / "terms.tsv"                     # `zhner mine`'s columns are numbers, but tab-separated
+    terms.write_text("北京大学\t20\t5.1\t2.3\t2.2\n", encoding="utf-8")
+    assert vectors_format(terms) is None and Lexicon.from_sources([terms]).words == {"北京大学": 20}
+    assert Lexicon.from_sources([dictionary]).words == {"北京": 34488, "张伟": 3}
+
+
+def test_softlexicon_setup_vectors_as_lexicon_with_data_counts(tmp_path, vectors):
+    """SoftLexicon's set-up: the lexicon is the word vectors' vocabulary, z(w) counted in the training
+    text; a lexicon word the training text lacks still gets its own row and vector."""
+    corpus = tmp_path / "train.jsonl"
+    write_corpus(tiny_corpus(200), corpus)
+    words = tmp_path / "words.vec"                     # headerless, with a word no training text has
+    body = (vectors / "word.txt").read_text(encoding="utf-8").split("\n", 1)[1]
+    words.write_text(body + "火星基地 " + " ".join(["0.5"] * 8) + "\n", encoding="utf-8")
+    cfg = load_config(None, {
+        "data.train": str(corpus), "model.hidden": "16", "model.char_dim": "16", "model.lexicon_dim": "8",
+        "model.lexicon": f'["{words}"]', "model.lexicon_frequency": "data", "model.word_vectors": str(words),
+        "model.max_length": "24", "train.epochs": "2", "train.threads": "1", "train.output": str(tmp_path / "run")})
+    model_dir = train(cfg).model_dir
+    counts = Lexicon.from_sources([model_dir / "lexicon.tsv"]).words
+    assert counts["火星基地"] == 1 and counts["北京市"] > 1
+    model = load(model_dir)
+    vector = model.encoder.embed.lexicon.weight[model.featurizer.lexicon_words.stoi["火星基地"]]
+    assert torch.allclose(vector, vector[:1].expand(8)) and 0.4 < vector[0] <= 0.5   # only AdamW's decay
+    text = "张伟去了火星基地。"
+    assert model.predict([text]) == load(model_dir).predict([text])
 
 
 def test_softlexicon_tensors_pool_by_frequency():

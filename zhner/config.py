@@ -42,8 +42,9 @@ class ModelConfig:
     segmenter: str = "jieba"       # jieba | lexicon | lac
     user_dict: str = ""            # jieba: user dictionary; lexicon: the word<TAB>count file to segment with
     lexicon_dim: int = 0           # SoftLexicon features: 4 pooled sets × lexicon_dim per character
-    lexicon: list[str] = field(default_factory=list)  # "jieba" and/or files; empty = ["jieba"]
+    lexicon: list[str] = field(default_factory=list)  # "jieba", word lists, word2vec files; empty = ["jieba"]
     lexicon_max_len: int = 8
+    lexicon_frequency: str = "source"  # z(w): source = the lexicon's counts (1 if none) | data = SoftLexicon's
     hidden: int = 128              # per direction for BiLSTM, filters for IDCNN
     layers: int = 1
     dropout: float = 0.3
@@ -155,6 +156,7 @@ def apply(cfg: Config, values: dict, source: str, parse: bool = False) -> Config
 def validate(cfg: Config) -> Config:
     m = cfg.model
     choices = {"encoder": ("bilstm", "idcnn", "transformer"), "segmenter": ("jieba", "lexicon", "lac"), "level": ("char", "word"),
+               "lexicon_frequency": ("source", "data"),
                "head": ("softmax", "crf", "globalpointer", "efficient_globalpointer", "cascade"),
                "scheme": ("BIO", "BIOES"), "cascade_tagger": ("crf", "softmax"), "cascade_repr": ("start_end", "end")}
     for key, allowed in choices.items():

@@ -61,16 +61,22 @@ class Featurizer:
             if cfg.bigram_vectors:
                 bigram_vocab = extend_vocab(bigram_vocab, load_vectors(cfg.bigram_vectors), cfg.max_bigrams)
         words = lexicon = lexicon_words = None
+        word_vectors = load_vectors(cfg.word_vectors) if cfg.word_vectors and (cfg.word_dim or cfg.lexicon_dim) \
+            else None
         if cfg.word_dim:
             seg = Segmenter(cfg.segmenter, cfg.user_dict or None)
             words = Vocab.build(([t[s:e].lower() for s, e in seg.cut(t)] for t in texts), cfg.min_freq,
                                 cfg.max_words)
-            if cfg.word_vectors:
-                words = extend_vocab(words, load_vectors(cfg.word_vectors), cfg.max_words)
+            if word_vectors is not None:
+                words = extend_vocab(words, word_vectors, cfg.max_words)
         if cfg.lexicon_dim:
             lexicon = Lexicon.from_sources(cfg.lexicon or ["jieba"], cfg.lexicon_max_len)
+            if cfg.lexicon_frequency == "data":
+                lexicon = lexicon.counted(texts)
             matched = Counter(w for t in texts for sets in lexicon.match(t) for ws in sets for w, _ in ws)
             lexicon_words = Vocab(w for w, _ in matched.most_common(cfg.max_words or None))
+            if word_vectors is not None:        # lexicon words of new text get their vectors too
+                lexicon_words = extend_vocab(lexicon_words, word_vectors, cfg.max_words, lexicon.words)
         return cls(cfg, chars, bigram_vocab, words, lexicon, lexicon_words)
 
     def init_embeddings(self, embed, texts) -> None:
@@ -86,10 +92,13 @@ class Featurizer:
                      lambda t: [t[s:e].lower() for s, e in self.segmenter.cut(t)]),
                     (cfg.word_vectors, embed.lexicon, self.lexicon_words,
                      lambda t: [w for sets in self.lexicon.match(t) for ws in sets for w, _ in ws])]
+        loaded = {}
         for path, table, vocab, tokenize in jobs:
             if path and table is not None:
                 counts = Counter(tok for t in texts for tok in tokenize(t))
-                cov = initialise(table, vocab, load_vectors(path), counts)
+                if path not in loaded:
+                    loaded[path] = load_vectors(path)
+                cov = initialise(table, vocab, loaded[path], counts)
                 _say(f"vectors {path}: cover {100 * cov['types']:.1f}% of {len(vocab) - 2} vocabulary entries, "
                      f"{100 * cov['occurrences']:.1f}% of training occurrences")
 

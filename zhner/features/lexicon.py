@@ -2,15 +2,17 @@
 
 For character i, B/M/E/S are the lexicon words in the text that begin at i, contain i inside, end at i,
 or are exactly character i. Each set is later pooled as v(S) = 4/Z · Σ_{w∈S} z(w) e(w), Z = Σ over all
-four sets of z(w), with z(w) the word's frequency in the lexicon.
-Sources: `jieba` (jieba's dictionary), or files of `word [frequency ...]` / `word<TAB>score` lines
-(a user dictionary, the output of `zhner mine`); a word without a frequency counts 1.
+four sets of z(w), with z(w) the word's frequency in the lexicon (`counted`: in a text collection).
+Sources: `jieba` (jieba's dictionary), files of `word [frequency ...]` / `word<TAB>score` lines
+(a user dictionary, the output of `zhner mine`; a word without a frequency counts 1), or word2vec files,
+whose words count 1 (SoftLexicon's own lexicon is the vocabulary of its ctb.50d word vectors).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..spans import DataError
+from .vectors import load_vectors, vectors_format
 from .vocab import normalize
 
 
@@ -32,7 +34,12 @@ class Lexicon:
                 path = Path(jieba.get_dict_file().name)
             if not path.is_file():
                 raise DataError("no such lexicon file", path)
-            for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if vectors_format(path):
+                for word in load_vectors(path).index_to_key:
+                    word = "".join(normalize(c) for c in word)
+                    words[word] = max(words.get(word, 0.0), 1.0)
+                continue
+            for line in path.read_text(encoding="utf-8").splitlines():
                 parts = line.replace("\t", " ").split()
                 if not parts:
                     continue
@@ -47,22 +54,38 @@ class Lexicon:
     def save(self, path):
         Path(path).write_text("".join(f"{w}\t{f:g}\n" for w, f in self.words.items()), encoding="utf-8")
 
-    def match(self, text: str) -> list[tuple[list, list, list, list]]:
-        """Per character, the (word, frequency) lists of its B, M, E and S sets."""
+    def hits(self, text: str):
+        """The lexicon words in `text`: (start, end, word, frequency), by start, then end."""
         norm = "".join(normalize(c) for c in text)
-        sets = [([], [], [], []) for _ in norm]
         words = self.words
         for i in range(len(norm)):
             for j in range(i + 1, min(len(norm), i + self.max_len) + 1):
-                w = norm[i:j]
-                f = words.get(w)
-                if f is None:
-                    continue
-                if j - i == 1:
-                    sets[i][3].append((w, f))
-                    continue
-                sets[i][0].append((w, f))
-                sets[j - 1][2].append((w, f))
-                for k in range(i + 1, j - 1):
-                    sets[k][1].append((w, f))
+                f = words.get(norm[i:j])
+                if f is not None:
+                    yield i, j, norm[i:j], f
+
+    def match(self, text: str) -> list[tuple[list, list, list, list]]:
+        """Per character, the (word, frequency) lists of its B, M, E and S sets."""
+        sets = [([], [], [], []) for _ in text]
+        for i, j, w, f in self.hits(text):
+            if j - i == 1:
+                sets[i][3].append((w, f))
+                continue
+            sets[i][0].append((w, f))
+            sets[j - 1][2].append((w, f))
+            for k in range(i + 1, j - 1):
+                sets[k][1].append((w, f))
         return sets
+
+    def counted(self, texts) -> "Lexicon":
+        """The lexicon with SoftLexicon's frequencies: z(w) = 1 + the number of times w occurs in `texts`
+        not inside a longer lexicon word (so a short word is not always rarer than the words that cover
+        it); the 1 keeps words the texts lack from weighing nothing in new text."""
+        counts = dict.fromkeys(self.words, 1.0)
+        for text in texts:
+            reach = 0                                   # the furthest end of a hit starting earlier
+            for i, j, w, _ in sorted(self.hits(text), key=lambda h: (h[0], -h[1])):
+                if j > reach:
+                    counts[w] += 1
+                reach = max(reach, j)
+        return Lexicon(counts, self.max_len)

@@ -45,29 +45,48 @@ def save_vectors(kv, path):
         kv.save_word2vec_format(str(tmp), binary=str(path).endswith(".bin"))
 
 
-def load_vectors(path):
-    """A word2vec file, text or binary (detected from its content)."""
-    from gensim.models import KeyedVectors
-    path = Path(path)
-    if not path.is_file():
-        raise DataError("no such vectors file", path)
+def vectors_format(path) -> tuple[bool, bool] | None:
+    """(binary, header) of a word2vec file, or None if `path` is not one. Text files may lack the
+    "count dim" header line (GloVe, and the Gigaword / ctb.50d vectors of Lattice LSTM and SoftLexicon):
+    then each line is a token and at least two numbers, split by spaces (tab-separated word lists with
+    numeric columns, such as `zhner mine`'s, are not vectors)."""
     with open(path, "rb") as f:
-        f.readline()
+        first = f.readline()
         sample = f.read(4096)
     try:
         sample.decode("utf-8")
         binary = False
     except UnicodeDecodeError as e:
         binary = e.start < len(sample) - 4            # a cut multi-byte character at the end is still text
+    if b"\t" in first:
+        return None
+    fields = first.decode("utf-8", "replace").split()
+    if len(fields) == 2 and all(f.isdigit() for f in fields):
+        return binary, True
     try:
-        return KeyedVectors.load_word2vec_format(str(path), binary=binary, unicode_errors="replace")
+        return (False, False) if not binary and len(fields) >= 3 and [float(x) for x in fields[1:]] else None
+    except ValueError:
+        return None
+
+
+def load_vectors(path):
+    """A word2vec file, text or binary, with or without a header line (detected from its content)."""
+    from gensim.models import KeyedVectors
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("no such vectors file", path)
+    binary, header = vectors_format(path) or (False, True)
+    try:
+        return KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=not header,
+                                                 unicode_errors="replace")
     except (ValueError, EOFError, UnicodeDecodeError) as e:
         raise DataError(f"not a word2vec {'binary' if binary else 'text'} file: {e}", path) from None
 
 
-def extend_vocab(vocab: Vocab, kv, max_size: int = 0) -> Vocab:
-    """The vocabulary plus the vectors' tokens (most frequent first), up to `max_size` entries in all."""
-    extra = [t for t in kv.index_to_key if t not in vocab.stoi]
+def extend_vocab(vocab: Vocab, kv, max_size: int = 0, among=None) -> Vocab:
+    """The vocabulary plus the vectors' tokens (most frequent first; only those in `among` if given), up
+    to `max_size` entries in all."""
+    extra = [t for t in kv.index_to_key if t not in vocab.stoi and (among is None or t in among)]
     if max_size:
         extra = extra[:max(0, max_size - len(vocab))]
     return Vocab(vocab.itos[2:] + extra)
