@@ -44,7 +44,6 @@ def test_softlexicon_counts_words_not_inside_longer_ones():
 
 @pytest.mark.parametrize("form", ["header", "headerless", "binary"])
 def test_word2vec_files_as_vectors_and_lexicon(tmp_path, form):
-    from zhner.features.vectors import vectors_format
     kv = train_vectors([ex.text for ex in tiny_corpus(100)], "word", dim=8, min_count=1, epochs=1)
     path = tmp_path / ("w.bin" if form == "binary" else "w.txt")
     save_vectors(kv, path)
@@ -56,6 +55,10 @@ def test_word2vec_files_as_vectors_and_lexicon(tmp_path, form):
     lx = Lexicon.from_sources([path])                  # the words count 1, not their first coordinate
     assert set(lx.words) == {"".join(map(normalize, w)) for w in kv.index_to_key if len(w) <= 8}
     assert set(lx.words.values()) == {1.0}
+
+
+def test_word_lists_with_numeric_columns_are_not_vectors(tmp_path):
+    from zhner.features.vectors import vectors_format
     dictionary = tmp_path / "dict.txt"                 # jieba's layout is a word list, not vectors
     dictionary.write_text("北京 34488 ns\n张伟 3 nr\n", encoding="utf-8")
     assert vectors_format(dictionary) is None
