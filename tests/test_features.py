@@ -66,11 +66,18 @@ def test_word_lists_with_numeric_columns_are_not_vectors(tmp_path):
     terms.write_text("北京大学\t20\t5.1\t2.3\t2.2\n", encoding="utf-8")
     assert vectors_format(terms) is None and Lexicon.from_sources([terms]).words == {"北京大学": 20}
     assert Lexicon.from_sources([dictionary]).words == {"北京": 34488, "张伟": 3}
+    years = tmp_path / "years.txt"                     # a first line that looks like a "count dim" header
+    years.write_text("2020 5\n北京 34488 ns\n", encoding="utf-8")
+    assert vectors_format(years) is None and Lexicon.from_sources([years]).words == {"2020": 5, "北京": 34488}
 
 
-def test_softlexicon_setup_vectors_as_lexicon_with_data_counts(tmp_path, vectors):
+def test_softlexicon_setup_vectors_as_lexicon_with_data_counts(tmp_path, vectors, monkeypatch):
     """SoftLexicon's set-up: the lexicon is the word vectors' vocabulary, z(w) counted in the training
-    text; a lexicon word the training text lacks still gets its own row and vector."""
+    text; a lexicon word the training text lacks still gets its own row and vector. The file, used as
+    lexicon, word vectors and lexicon vectors, is read once."""
+    import zhner.features.featurizer as featurizer
+    reads = []
+    monkeypatch.setattr(featurizer, "load_vectors", lambda path: reads.append(path) or load_vectors(path))
     corpus = tmp_path / "train.jsonl"
     write_corpus(tiny_corpus(200), corpus)
     words = tmp_path / "words.vec"                     # headerless, with a word no training text has
@@ -81,6 +88,7 @@ def test_softlexicon_setup_vectors_as_lexicon_with_data_counts(tmp_path, vectors
         "model.lexicon": f'["{words}"]', "model.lexicon_frequency": "data", "model.word_vectors": str(words),
         "model.max_length": "24", "train.epochs": "2", "train.threads": "1", "train.output": str(tmp_path / "run")})
     model_dir = train(cfg).model_dir
+    assert reads == [str(words)]
     counts = Lexicon.from_sources([model_dir / "lexicon.tsv"]).words
     assert counts["火星基地"] == 1 and counts["北京市"] > 1
     model = load(model_dir)

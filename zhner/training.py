@@ -214,6 +214,7 @@ def train(cfg: Config, resume: bool = False) -> Result:
         model = NERModel(m, labels, featurizer)
         if m.encoder != "transformer":
             featurizer.init_embeddings(model.encoder.embed, (ex.text for ex in pieces))
+        featurizer.pretrained = {}                      # let the vectors go
     device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"
     model.to(device)
     net = model

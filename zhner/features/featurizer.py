@@ -32,11 +32,12 @@ def _say(msg):
 
 class Featurizer:
     def __init__(self, cfg, chars: Vocab, bigram_vocab: Vocab | None = None, words: Vocab | None = None,
-                 lexicon: Lexicon | None = None, lexicon_words: Vocab | None = None):
+                 lexicon: Lexicon | None = None, lexicon_words: Vocab | None = None, pretrained: dict | None = None):
         self.cfg, self.chars, self.bigrams, self.words = cfg, chars, bigram_vocab, words
         self._memo: dict[str, str] = {}
         self._lex_memo: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self.lexicon, self.lexicon_words = lexicon, lexicon_words
+        self.pretrained = pretrained or {}      # path -> vectors read by `build`, until training has used them
         self.word_level = cfg.level == "word"
         self.segmenter = Segmenter(cfg.segmenter, cfg.user_dict or None) \
             if words is not None or self.word_level else None
@@ -44,25 +45,31 @@ class Featurizer:
     # -- building from training texts -------------------------------------------------------------------
     @classmethod
     def build(cls, cfg, texts) -> "Featurizer":
-        """Vocabularies from the training texts, extended with the tokens of any pretrained vectors."""
-        texts = list(texts)
+        """Vocabularies from the training texts, extended with the tokens of any pretrained vectors. Each
+        vectors file is read once; `init_embeddings` then takes the vectors from `pretrained`."""
+        texts, pretrained = list(texts), {}
+
+        def vectors(path):
+            if path not in pretrained:
+                pretrained[path] = load_vectors(path)
+            return pretrained[path]
+
         if cfg.level == "word":
             seg = Segmenter(cfg.segmenter, cfg.user_dict or None)
             words = Vocab.build(([t[s:e].lower() for s, e in seg.cut(t)] for t in texts), cfg.min_freq, cfg.max_words)
             if cfg.word_vectors:
-                words = extend_vocab(words, load_vectors(cfg.word_vectors), cfg.max_words)
-            return cls(cfg, words)
+                words = extend_vocab(words, vectors(cfg.word_vectors), cfg.max_words)
+            return cls(cfg, words, pretrained=pretrained)
         chars = Vocab.build(([normalize(c) for c in t] for t in texts), cfg.min_freq)
         if cfg.char_vectors:
-            chars = extend_vocab(chars, load_vectors(cfg.char_vectors))
+            chars = extend_vocab(chars, vectors(cfg.char_vectors))
         bigram_vocab = None
         if cfg.bigram_dim:
             bigram_vocab = Vocab.build((bigrams(t) for t in texts), cfg.min_freq, cfg.max_bigrams)
             if cfg.bigram_vectors:
-                bigram_vocab = extend_vocab(bigram_vocab, load_vectors(cfg.bigram_vectors), cfg.max_bigrams)
+                bigram_vocab = extend_vocab(bigram_vocab, vectors(cfg.bigram_vectors), cfg.max_bigrams)
         words = lexicon = lexicon_words = None
-        word_vectors = load_vectors(cfg.word_vectors) if cfg.word_vectors and (cfg.word_dim or cfg.lexicon_dim) \
-            else None
+        word_vectors = vectors(cfg.word_vectors) if cfg.word_vectors and (cfg.word_dim or cfg.lexicon_dim) else None
         if cfg.word_dim:
             seg = Segmenter(cfg.segmenter, cfg.user_dict or None)
             words = Vocab.build(([t[s:e].lower() for s, e in seg.cut(t)] for t in texts), cfg.min_freq,
@@ -70,14 +77,14 @@ class Featurizer:
             if word_vectors is not None:
                 words = extend_vocab(words, word_vectors, cfg.max_words)
         if cfg.lexicon_dim:
-            lexicon = Lexicon.from_sources(cfg.lexicon or ["jieba"], cfg.lexicon_max_len)
+            lexicon = Lexicon.from_sources(cfg.lexicon or ["jieba"], cfg.lexicon_max_len, vectors)
             if cfg.lexicon_frequency == "data":
                 lexicon = lexicon.counted(texts)
             matched = Counter(w for t in texts for sets in lexicon.match(t) for ws in sets for w, _ in ws)
             lexicon_words = Vocab(w for w, _ in matched.most_common(cfg.max_words or None))
             if word_vectors is not None:        # lexicon words of new text get their vectors too
                 lexicon_words = extend_vocab(lexicon_words, word_vectors, cfg.max_words, lexicon.words)
-        return cls(cfg, chars, bigram_vocab, words, lexicon, lexicon_words)
+        return cls(cfg, chars, bigram_vocab, words, lexicon, lexicon_words, pretrained)
 
     def init_embeddings(self, embed, texts) -> None:
         """Copy pretrained vectors into `embed`'s tables and report their coverage of the training text."""
@@ -92,7 +99,7 @@ class Featurizer:
                      lambda t: [t[s:e].lower() for s, e in self.segmenter.cut(t)]),
                     (cfg.word_vectors, embed.lexicon, self.lexicon_words,
                      lambda t: [w for sets in self.lexicon.match(t) for ws in sets for w, _ in ws])]
-        loaded = {}
+        loaded = self.pretrained
         for path, table, vocab, tokenize in jobs:
             if path and table is not None:
                 counts = Counter(tok for t in texts for tok in tokenize(t))

@@ -25,7 +25,9 @@ class Lexicon:
         return len(self.words)
 
     @classmethod
-    def from_sources(cls, sources, max_len: int = 8) -> "Lexicon":
+    def from_sources(cls, sources, max_len: int = 8, read_vectors=load_vectors) -> "Lexicon":
+        """The union of `sources`, each word at its highest frequency; `read_vectors(path)` reads a word2vec
+        source (a caller that also uses the file as word vectors passes its own, to read it once)."""
         words: dict[str, float] = {}
         for source in sources:
             path = Path(source)
@@ -35,7 +37,7 @@ class Lexicon:
             if not path.is_file():
                 raise DataError("no such lexicon file", path)
             if vectors_format(path):
-                for word in load_vectors(path).index_to_key:
+                for word in read_vectors(source).index_to_key:
                     word = "".join(normalize(c) for c in word)
                     words[word] = max(words.get(word, 0.0), 1.0)
                 continue

@@ -49,10 +49,11 @@ def vectors_format(path) -> tuple[bool, bool] | None:
     """(binary, header) of a word2vec file, or None if `path` is not one. Text files may lack the
     "count dim" header line (GloVe, and the Gigaword / ctb.50d vectors of Lattice LSTM and SoftLexicon):
     then each line is a token and at least two numbers, split by spaces (tab-separated word lists with
-    numeric columns, such as `zhner mine`'s, are not vectors)."""
+    numeric columns, such as `zhner mine`'s, are not vectors; nor is a word list whose first line happens
+    to be two numbers, as the second line of a text file with a header holds a token and dim numbers)."""
     with open(path, "rb") as f:
         first = f.readline()
-        sample = f.read(4096)
+        sample = f.read(1 << 16)                      # holds a whole second line of any usual dim
     try:
         sample.decode("utf-8")
         binary = False
@@ -61,8 +62,9 @@ def vectors_format(path) -> tuple[bool, bool] | None:
     if b"\t" in first:
         return None
     fields = first.decode("utf-8", "replace").split()
-    if len(fields) == 2 and all(f.isdigit() for f in fields):
-        return binary, True
+    if len(fields) == 2 and all(f.isdigit() for f in fields):          # "count dim", then count vectors
+        second = sample.split(b"\n", 1)[0].decode("utf-8", "replace").split()
+        return (binary, True) if binary or len(second) == int(fields[1]) + 1 or fields[0] == "0" else None
     try:
         return (False, False) if not binary and len(fields) >= 3 and [float(x) for x in fields[1:]] else None
     except ValueError:
