@@ -74,12 +74,14 @@ def ablation_runs(dataset):
 
 
 def recipe_runs(dataset):
-    """The dataset's recipe in `configs/<dataset>.toml` as it stands (issue 4: the best of the ablation), and the
-    same recipe on characters alone (no bigrams, word or lexicon features, no pretrained vectors)."""
+    """The dataset's recipe in `configs/<dataset>.toml` as it stands (issue 4: the best of the ablation), the
+    same recipe on characters alone (no bigrams, word or lexicon features, no pretrained vectors), and with
+    part-of-speech features (20 d) added."""
     recipe = {"bench.config": f"configs/{dataset}.toml", "train.threads": "1"}
     bare = {"model.bigram_dim": "0", "model.word_dim": "0", "model.lexicon_dim": "0", "model.char_vectors": "",
             "model.bigram_vectors": "", "model.word_vectors": ""}
-    return [("recipe", recipe), ("recipe, characters only", {**recipe, **bare})]
+    return [("recipe", recipe), ("recipe, characters only", {**recipe, **bare}),
+            ("recipe + part-of-speech tags", {**recipe, "model.postag_dim": "20"})]
 
 
 def lexicon_runs(dataset):

@@ -271,20 +271,26 @@ def seed_table(rows) -> list[str]:
 
 
 def rerun_table(rows) -> list[str]:
-    """Recipes retrained later, on another machine (`ner_rerun.jsonl`, and the unweighted run of
-    `ner_type_weights.jsonl`), beside their rows above."""
+    """Recipes retrained later (`ner_rerun.jsonl` in session 11, `ner_rerun_s18.jsonl` in session 18, and the
+    unweighted run of `ner_type_weights.jsonl`), beside their rows above."""
     out = []
-    for r in results("ner_rerun") + [r for r in results("ner_type_weights") if r["name"] == "recipe"]:
+    runs = [("11", r) for r in results("ner_rerun") + [r for r in results("ner_type_weights")
+                                                       if r["name"] == "recipe"]]
+    for session, r in runs + [("18", r) for r in results("ner_rerun_s18")]:
         first = next((x for x in rows if key(x) == key(r)), None)
         if first:
-            out.append(f"| {NAMES[r['dataset']]} | ≤ {r['epochs']} | {pct(first['f1'])} | {pct(r['precision'])} | "
-                       f"{pct(r['recall'])} | **{pct(r['f1'])}** | {r['best_epoch']} | {r['seconds_per_epoch']:.1f} |")
+            out.append(f"| {session} | {r['commit']} | {NAMES[r['dataset']]} | ≤ {r['epochs']} | "
+                       f"{pct(first['f1'])} | {pct(r['precision'])} | {pct(r['recall'])} | **{pct(r['f1'])}** | {r['best_epoch']} | "
+                       f"{r['seconds_per_epoch']:.1f} |")
     if not out:
         return []
-    return ["Recipes retrained in session 11 on its machine (`--results benchmarks/results/ner_rerun.jsonl` added "
-            "to the command; CLUENER's is the unweighted run of the per-type weight table below; one core, the "
-            "other busy with another training job), beside the F1 of their rows above:", "", "| data | epochs | F1 above | P | R | F1 retrained | epochs to best | s/epoch |",
-            "|---|---|---|---|---|---|---|---|"] + out + [""]
+    return ["Recipes retrained in later sessions (`--results benchmarks/results/ner_rerun.jsonl` added to the command "
+            "in session 11, `ner_rerun_s18.jsonl` in session 18; session 11's CLUENER run is the unweighted run of "
+            "the per-type weight table below; one core, the other busy with another training job), beside the F1 "
+            "of their rows above. Session 18's e-commerce run began at bd1550e and its CMeEE run at a0fb1a4 with "
+            "uncommitted part-of-speech code that these recipes do not use:", "",
+            "| session | commit | data | epochs | F1 above | P | R | F1 retrained | epochs to best | s/epoch |",
+            "|---|---|---|---|---|---|---|---|---|---|"] + out + [""]
 
 
 def msra_runs_table() -> list[str]:

@@ -19,7 +19,8 @@ CASES += [("bilstm", "cascade"), ("idcnn", "cascade-end"), ("transformer", "crf"
 @pytest.mark.parametrize("encoder,head", CASES)
 def test_onnx_predicts_identical_spans(encoder, head, tmp_path, data_dir, tiny_bert):
     write_corpus(tiny_corpus(), tmp_path / "train.jsonl")
-    extra = {"model.word_dim": "8", "model.lexicon_dim": "8"} if encoder == "bilstm" and head == "crf" else {}
+    extra = {"model.word_dim": "8", "model.postag_dim": "4", "model.lexicon_dim": "8"} \
+        if encoder == "bilstm" and head == "crf" else {}
     if head == "cascade-end":
         head, extra = "cascade", {"model.cascade_repr": "end"}
     if encoder == "transformer":

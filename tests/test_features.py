@@ -164,8 +164,8 @@ def test_all_features_train_save_load(tmp_path, vectors, capsys):
     lexicon.write_text("北京市\t5\n张伟\t3\n很开心\n", encoding="utf-8")
     cfg = load_config(None, {
         "data.train": str(corpus), "model.hidden": "32", "model.char_dim": "24", "model.bigram_dim": "8",
-        "model.word_dim": "8", "model.lexicon_dim": "8", "model.lexicon": f'["jieba", "{lexicon}"]',
-        "model.char_vectors": str(vectors / "char.txt"), "model.bigram_vectors": str(vectors / "bigram.txt"),
+        "model.word_dim": "8", "model.postag_dim": "4", "model.lexicon_dim": "8",
+        "model.lexicon": f'["jieba", "{lexicon}"]', "model.char_vectors": str(vectors / "char.txt"), "model.bigram_vectors": str(vectors / "bigram.txt"),
         "model.word_vectors": str(vectors / "word.txt"), "model.head": "cascade", "model.o_weight": "0.5",
         "model.max_length": "24", "train.epochs": "10", "train.lr": "1e-2", "train.threads": "1",
         "train.output": str(tmp_path / "run")})
@@ -179,7 +179,20 @@ def test_all_features_train_save_load(tmp_path, vectors, capsys):
     model = load(result.model_dir)
     assert model.predict(texts) == load(result.model_dir).predict(texts, batch_size=2)
     names = {p.name for p in result.model_dir.iterdir()}
-    assert {"lexicon.tsv", "words.json", "lexicon_words.json", "bigrams.json"} <= names
+    assert {"lexicon.tsv", "words.json", "postags.json", "lexicon_words.json", "bigrams.json"} <= names
+
+
+def test_postags_per_character():
+    """Each character gets its word's part of speech and its place in the word; the words tile the text."""
+    from zhner.features.featurizer import _postags
+    from zhner.features.segment import Segmenter
+    text = "国务院总理李强在北京会见了 Apple 的代表。"
+    words = Segmenter().tag(text)
+    ends = [e for _, e, _ in words]
+    assert [s for s, _, _ in words] == [0] + ends[:-1] and ends[-1] == len(text)
+    assert {(s, e): t for s, e, t in words}[(8, 10)] == "ns"                            # 北京, a place
+    assert _postags([(0, 3, "nt"), (3, 4, "x"), (4, 6, "nr")]) == ["nt-B", "nt-M", "nt-E", "x-S", "nr-B", "nr-E"]
+    assert Segmenter().tag("") == []
 
 
 def test_wol_softmax_weights_o_tokens():

@@ -39,6 +39,8 @@ class ModelConfig:
     bigram_vectors: str = ""
     word_vectors: str = ""         # initialises both the word (WLF) and the lexicon tables
     word_dim: int = 0              # word-level features: embedding of the segmenter's word, per character
+    postag_dim: int = 0            # word-tag features: the segmenter's part of speech of the word around each
+                                   # character and the character's place in it (B/M/E/S), e.g. nr-B; jieba, lac
     segmenter: str = "jieba"       # jieba | lexicon | lac
     user_dict: str = ""            # jieba: user dictionary; lexicon: the word<TAB>count file to segment with
     lexicon_dim: int = 0           # SoftLexicon features: 4 pooled sets × lexicon_dim per character
@@ -166,9 +168,13 @@ def validate(cfg: Config) -> Config:
         raise ConfigError("model.encoder = 'transformer' needs model.transformer = a local checkpoint directory")
     if not 0 < cfg.data.dev_fraction < 1:
         raise ConfigError("data.dev_fraction must be between 0 and 1")
-    if m.level == "word" and (m.encoder == "transformer" or m.bigram_dim or m.word_dim or m.lexicon_dim):
+    if m.level == "word" and (m.encoder == "transformer" or m.bigram_dim or m.word_dim or m.lexicon_dim
+                              or m.postag_dim):
         raise ConfigError("model.level = 'word' works with the bilstm and idcnn encoders and word embeddings only "
-                          "(set bigram_dim, word_dim and lexicon_dim to 0; char_dim is the word embedding size)")
+                          "(set bigram_dim, word_dim, lexicon_dim and postag_dim to 0; char_dim is the word embedding "
+                          "size)")
+    if m.postag_dim and m.segmenter == "lexicon":
+        raise ConfigError("model.postag_dim needs a segmenter that tags parts of speech (jieba or lac), not 'lexicon'")
     if m.o_weight <= 0 or m.pos_weight <= 0 or any(w <= 0 for w in m.pos_weight_by_type.values()):
         raise ConfigError("model.o_weight, model.pos_weight and model.pos_weight_by_type's weights must be > 0")
     if m.pos_weight_by_type and "globalpointer" not in m.head:

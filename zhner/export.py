@@ -24,8 +24,8 @@ from .windows import by_length
 SAMPLES = ("国务院总理李强在北京会见了世界银行行长彭安杰。", "上海", "好",
            "据新华社报道，中国科学院和清华大学的研究人员昨天在上海举行的会议上介绍了新成果。",
            "王小明上周去了广州市天河区，又从深圳坐高铁回到武汉。" * 3, "Apple 公司 CEO 访问 北京 。")
-INPUTS = ("chars", "mask", "bigrams", "words", "lex_ids", "lex_weights", "piece_input_ids", "piece_attention_mask",
-          "piece_token_type_ids", "piece_index")
+INPUTS = ("chars", "mask", "bigrams", "words", "postags", "lex_ids", "lex_weights", "piece_input_ids",
+          "piece_attention_mask", "piece_token_type_ids", "piece_index")
 
 
 def _per_character(name: str) -> bool:

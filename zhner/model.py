@@ -43,9 +43,9 @@ class NERModel(nn.Module):
         else:
             f = featurizer
             sizes = {name: len(v) for name, v in (("chars", f.chars), ("bigrams", f.bigrams), ("words", f.words),
-                                                  ("lexicon", f.lexicon_words)) if v is not None}
+                                                  ("postags", f.postags), ("lexicon", f.lexicon_words)) if v is not None}
             dims = {"chars": cfg.char_dim, "bigrams": cfg.bigram_dim, "words": cfg.word_dim,
-                    "lexicon": cfg.lexicon_dim}
+                    "postags": cfg.postag_dim, "lexicon": cfg.lexicon_dim}
             embed = InputEmbedding(sizes, dims, cfg.dropout)
             self.encoder = (BiLSTM(embed, cfg.hidden, cfg.layers, cfg.dropout) if cfg.encoder == "bilstm" else
                             IDCNN(embed, cfg.hidden, cfg.idcnn_dilations, cfg.idcnn_blocks, cfg.dropout))

@@ -5,7 +5,8 @@ holds word ids; spans are mapped to unit indices and back to character offsets).
 segment the same way; a gold entity that does not start and end on word boundaries cannot be a target and is
 left out of training (`misaligned` counts them, and training reports the count).
 Per character i of a text: its id (`chars`), the id of the bigram c_i c_{i+1} (`bigrams`), the id of the
-segmenter's word that contains it (`words`, word-level features), and the lexicon words of its
+segmenter's word that contains it (`words`, word-level features), the tagger's part of speech of the word
+around it with its place in that word (`postags`: nr-B, nr-E, ...), and the lexicon words of its
 SoftLexicon B/M/E/S sets with pooling weights 4·z(w)/Z (`lex_ids`, `lex_weights`: B × T × 4 × K).
 """
 from __future__ import annotations
@@ -32,22 +33,26 @@ def _say(msg):
 
 class Featurizer:
     def __init__(self, cfg, chars: Vocab, bigram_vocab: Vocab | None = None, words: Vocab | None = None,
-                 lexicon: Lexicon | None = None, lexicon_words: Vocab | None = None, pretrained: dict | None = None):
-        self.cfg, self.chars, self.bigrams, self.words = cfg, chars, bigram_vocab, words
+                 lexicon: Lexicon | None = None, lexicon_words: Vocab | None = None, postags: Vocab | None = None,
+                 pretrained: dict | None = None, segmenter: Segmenter | None = None):
+        self.cfg, self.chars, self.bigrams, self.words, self.postags = cfg, chars, bigram_vocab, words, postags
         self._memo: dict[str, str] = {}
         self._lex_memo: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self.lexicon, self.lexicon_words = lexicon, lexicon_words
         self.pretrained = pretrained or {}      # path -> vectors read by `build`, until training has used them
         self.word_level = cfg.level == "word"
-        self.segmenter = Segmenter(cfg.segmenter, cfg.user_dict or None) \
-            if words is not None or self.word_level else None
+        self.segmenter = segmenter or (Segmenter(cfg.segmenter, cfg.user_dict or None)
+                                       if words is not None or postags is not None or self.word_level else None)
 
     # -- building from training texts -------------------------------------------------------------------
     @classmethod
     def build(cls, cfg, texts) -> "Featurizer":
         """Vocabularies from the training texts, extended with the tokens of any pretrained vectors. Each
-        vectors file is read once; `init_embeddings` then takes the vectors from `pretrained`."""
+        vectors file is read, and each text segmented, once: the featurizer keeps the segmenter's cache, and
+        `init_embeddings` takes the vectors from `pretrained`."""
         texts, pretrained = list(texts), {}
+        seg = Segmenter(cfg.segmenter, cfg.user_dict or None) \
+            if cfg.level == "word" or cfg.word_dim or cfg.postag_dim else None
 
         def vectors(path):
             if path not in pretrained:
@@ -55,11 +60,10 @@ class Featurizer:
             return pretrained[path]
 
         if cfg.level == "word":
-            seg = Segmenter(cfg.segmenter, cfg.user_dict or None)
             words = Vocab.build(([t[s:e].lower() for s, e in seg.cut(t)] for t in texts), cfg.min_freq, cfg.max_words)
             if cfg.word_vectors:
                 words = extend_vocab(words, vectors(cfg.word_vectors), cfg.max_words)
-            return cls(cfg, words, pretrained=pretrained)
+            return cls(cfg, words, pretrained=pretrained, segmenter=seg)
         chars = Vocab.build(([normalize(c) for c in t] for t in texts), cfg.min_freq)
         if cfg.char_vectors:
             chars = extend_vocab(chars, vectors(cfg.char_vectors))
@@ -68,14 +72,15 @@ class Featurizer:
             bigram_vocab = Vocab.build((bigrams(t) for t in texts), cfg.min_freq, cfg.max_bigrams)
             if cfg.bigram_vectors:
                 bigram_vocab = extend_vocab(bigram_vocab, vectors(cfg.bigram_vectors), cfg.max_bigrams)
-        words = lexicon = lexicon_words = None
+        words = lexicon = lexicon_words = postags = None
         word_vectors = vectors(cfg.word_vectors) if cfg.word_vectors and (cfg.word_dim or cfg.lexicon_dim) else None
         if cfg.word_dim:
-            seg = Segmenter(cfg.segmenter, cfg.user_dict or None)
             words = Vocab.build(([t[s:e].lower() for s, e in seg.cut(t)] for t in texts), cfg.min_freq,
                                 cfg.max_words)
             if word_vectors is not None:
                 words = extend_vocab(words, word_vectors, cfg.max_words)
+        if cfg.postag_dim:
+            postags = Vocab.build(_postags(seg.tag(t)) for t in texts)
         if cfg.lexicon_dim:
             lexicon = Lexicon.from_sources(cfg.lexicon or ["jieba"], cfg.lexicon_max_len, vectors)
             if cfg.lexicon_frequency == "data":
@@ -84,7 +89,7 @@ class Featurizer:
             lexicon_words = Vocab(w for w, _ in matched.most_common(cfg.max_words or None))
             if word_vectors is not None:        # lexicon words of new text get their vectors too
                 lexicon_words = extend_vocab(lexicon_words, word_vectors, cfg.max_words, lexicon.words)
-        return cls(cfg, chars, bigram_vocab, words, lexicon, lexicon_words, pretrained)
+        return cls(cfg, chars, bigram_vocab, words, lexicon, lexicon_words, postags, pretrained, seg)
 
     def init_embeddings(self, embed, texts) -> None:
         """Copy pretrained vectors into `embed`'s tables and report their coverage of the training text."""
@@ -158,6 +163,8 @@ class Featurizer:
             out["bigrams"] = self._ids(normalized, t, lambda x: self.bigrams.ids(bigrams(x)))
         if self.words is not None:
             out["words"] = self._ids(texts, t, self._word_ids)
+        if self.postags is not None:
+            out["postags"] = self._ids(texts, t, lambda x: self.postags.ids(_postags(self.segmenter.tag(x))))
         if self.lexicon is not None:
             out["lex_ids"], out["lex_weights"] = self._lexicon(texts, t)
         return out
@@ -217,12 +224,13 @@ class Featurizer:
     # -- files ----------------------------------------------------------------------------------------
     def save(self, folder: Path):
         self.chars.save(folder / "chars.json")
-        for name, vocab in (("bigrams", self.bigrams), ("words", self.words), ("lexicon_words", self.lexicon_words)):
+        for name, vocab in (("bigrams", self.bigrams), ("words", self.words), ("postags", self.postags),
+                            ("lexicon_words", self.lexicon_words)):
             if vocab is not None:
                 vocab.save(folder / f"{name}.json")
         if self.lexicon is not None:
             self.lexicon.save(folder / "lexicon.tsv")
-        if self.cfg.user_dict and self.words is not None:
+        if self.cfg.user_dict and (self.words is not None or self.postags is not None):
             (folder / "user_dict.txt").write_text(Path(self.cfg.user_dict).read_text(encoding="utf-8"),
                                                   encoding="utf-8")
 
@@ -247,4 +255,10 @@ class Featurizer:
             lexicon = Lexicon.from_sources([folder / "lexicon.tsv"], cfg.lexicon_max_len)
         return cls(cfg, vocab("chars"), vocab("bigrams", char_level and cfg.bigram_dim > 0),
                    vocab("words", char_level and cfg.word_dim > 0), lexicon,
-                   vocab("lexicon_words", lexicon is not None))
+                   vocab("lexicon_words", lexicon is not None), vocab("postags", char_level and cfg.postag_dim > 0))
+
+
+def _postags(words) -> list[str]:
+    """Per character: the part of speech of its word and its place in it, e.g. 李强 (nr) -> nr-B, nr-E."""
+    return [f"{tag}-{'S' if e - s == 1 else 'B' if i == s else 'E' if i == e - 1 else 'M'}"
+            for s, e, tag in words for i in range(s, e)]

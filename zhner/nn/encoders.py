@@ -13,22 +13,23 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 
 class InputEmbedding(nn.Module):
-    """x_i = [E_char(c_i); E_bigram(c_i c_{i+1}); E_word(word ∋ i); v(B_i); v(M_i); v(E_i); v(S_i)], then
-    dropout; v(S) = Σ_{w∈S} weight(w) E_lex(w) is the SoftLexicon pooling (weights from the featurizer).
-    Tables whose size is 0 are left out."""
+    """x_i = [E_char(c_i); E_bigram(c_i c_{i+1}); E_word(word ∋ i); E_postag(tag of word ∋ i, place of i in it);
+    v(B_i); v(M_i); v(E_i); v(S_i)], then dropout; v(S) = Σ_{w∈S} weight(w) E_lex(w) is the SoftLexicon
+    pooling (weights from the featurizer). Tables whose size is 0 are left out."""
 
     def __init__(self, sizes: dict, dims: dict, dropout: float = 0.0):
         super().__init__()
         def table(name):
             return nn.Embedding(sizes[name], dims[name], padding_idx=0) if sizes.get(name) and dims[name] else None
-        self.chars, self.bigrams, self.words, self.lexicon = (table(n) for n in ("chars", "bigrams", "words", "lexicon"))
+        self.chars, self.bigrams, self.words, self.postags, self.lexicon = (
+            table(n) for n in ("chars", "bigrams", "words", "postags", "lexicon"))
         self.dropout = nn.Dropout(dropout)
         self.dim = sum(t.embedding_dim * (4 if name == "lexicon" else 1)
                        for name, t in self.named_children() if isinstance(t, nn.Embedding))
 
     def forward(self, batch):
         parts = [self.chars(batch["chars"])]
-        for name in ("bigrams", "words"):
+        for name in ("bigrams", "words", "postags"):
             if getattr(self, name) is not None:
                 parts.append(getattr(self, name)(batch[name]))
         if self.lexicon is not None:
