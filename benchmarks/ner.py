@@ -159,7 +159,8 @@ def run_zhner(args) -> dict:
     n_types = int(overrides.pop("bench.types", 0))
     base = ROOT / overrides.pop("bench.config", "configs/bench_base.toml")
     out = ROOT / "runs" / "bench" / args.suite / (f"{args.dataset}-{args.name.replace(' ', '_')}" +
-                                                  (f"-seed{args.seed}" if args.seed != SEED else ""))
+                                                  (f"-seed{args.seed}" if args.seed != SEED else "") +
+                                                  (f"-limit{args.limit}" if args.limit else ""))
     overrides = {"data.train": str(DATA / train_file), "data.dev_fraction": str(fraction),
                  "train.epochs": str(args.epochs), "train.seed": str(args.seed), "train.output": str(out),
                  "train.patience": str(args.patience), **({"data.limit": str(args.limit)} if args.limit else {}),

@@ -350,6 +350,37 @@ def type_weight_table() -> list[str]:
     return out + [""]
 
 
+def postag_table() -> list[str]:
+    """Part-of-speech features: the recipe and the recipe + `model.postag_dim = 20` at the same budget, seed and
+    training size, from the same code (`ner_postags.jsonl`; e-commerce's recipe run is in `ner_rerun_s18.jsonl`)."""
+    runs = results("ner_postags")
+    if not runs:
+        return []
+    same = lambda r: (r["dataset"], r["epochs"], r["limit"], r["seed"])           # noqa: E731
+    pos = [r for r in runs if r["name"] == "recipe + part-of-speech tags"]
+    base = {same(r): r for r in results("ner_rerun_s18") + runs if r["name"] == "recipe"}
+    out = ["Part-of-speech features (session 18): each recipe, and the recipe with `model.postag_dim = 20` (jieba's "
+           "part of speech of the word around each character, with the character's place in it), trained on the "
+           "same code, one thread, the other core busy with another training. Command: `python benchmarks/ner.py "
+           "--suite recipe --datasets D --epochs E [--limit N --seed S] --only \"recipe|recipe + part-of-speech "
+           "tags\" --results benchmarks/results/ner_postags.jsonl` (e-commerce's recipe row: the retrained recipe "
+           "above, `ner_rerun_s18.jsonl`):", "",
+           "| data | training records | epochs | seed | recipe P / R / F1 | + part of speech P / R / F1 | F1 gain | "
+           "person F1 (PER, name) | s/epoch |", "|---|---|---|---|---|---|---|---|---|"]
+    order = list(NAMES)
+    for r in sorted(pos, key=lambda r: (order.index(r["dataset"]), r["limit"], r["seed"])):
+        b = base.get(same(r))
+        if b is None:
+            continue
+        person = next((t for t in ("PER", "name") if t in r.get("per_type", {})), None)     # CLUENER's is name
+        per = f"{pct(b['per_type'][person]['f1'])} → {pct(r['per_type'][person]['f1'])}" if person else "–"
+        out.append(f"| {NAMES[r['dataset']]} | {r['limit'] or 'all'} | ≤ {r['epochs']} | {r['seed']} | "
+                   f"{pct(b['precision'])} / {pct(b['recall'])} / {pct(b['f1'])} | {pct(r['precision'])} / "
+                   f"{pct(r['recall'])} / **{pct(r['f1'])}** | {100 * (r['f1'] - b['f1']):+.2f} | {per} | "
+                   f"{b['seconds_per_epoch']:.1f} → {r['seconds_per_epoch']:.1f} |")
+    return out + [""]
+
+
 def main():
     rows = results("ner")
     lines = ["# Benchmarks", "", "Every number here comes from the JSON lines in `benchmarks/results/`, written by the "
@@ -412,8 +443,13 @@ def main():
                   "(`configs/bench_base.toml`) scored 48.10 with ≤ 15 epochs (self-training section, round 0). "
                   "Rows of earlier versions of the recipes are in `benchmarks/results/ner_superseded_recipes.jsonl`: "
                   "GlobalPointer, 30 epochs (CLUENER 73.64, CMeEE 50.33); CLUENER with hidden size 128 and nested "
-                  "decoding, ≤ 6 epochs (75.15).",
-                  ""] + recipe + seed_table(rows) + rerun_table(rows) + msra_runs_table() + type_weight_table()
+                  "decoding, ≤ 6 epochs (75.15). Session 18 added part-of-speech features (`model.postag_dim = "
+                  "20`) to every recipe in configs/: the rows named after a config here, and the retrained, seed and "
+                  "MSRA-run tables, are of the recipes before that; the part-of-speech table below holds the "
+                  "recipes as they now are (\"+ part of speech\"), beside the recipe without, trained on the same "
+                  "code; MSRA's full-size run with them is in the notes at the end (session 18).",
+                  ""] + recipe + seed_table(rows) + rerun_table(rows) + msra_runs_table() + postag_table() \
+            + type_weight_table()
     features = results("features")
     if features:
         lines += ["### Cost of the features", "",
