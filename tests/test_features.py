@@ -165,7 +165,8 @@ def test_all_features_train_save_load(tmp_path, vectors, capsys):
     cfg = load_config(None, {
         "data.train": str(corpus), "model.hidden": "32", "model.char_dim": "24", "model.bigram_dim": "8",
         "model.word_dim": "8", "model.postag_dim": "4", "model.lexicon_dim": "8",
-        "model.lexicon": f'["jieba", "{lexicon}"]', "model.char_vectors": str(vectors / "char.txt"), "model.bigram_vectors": str(vectors / "bigram.txt"),
+        "model.lexicon": f'["jieba", "{lexicon}"]', "model.char_vectors": str(vectors / "char.txt"),
+        "model.bigram_vectors": str(vectors / "bigram.txt"),
         "model.word_vectors": str(vectors / "word.txt"), "model.head": "cascade", "model.o_weight": "0.5",
         "model.max_length": "24", "train.epochs": "10", "train.lr": "1e-2", "train.threads": "1",
         "train.output": str(tmp_path / "run")})
@@ -191,7 +192,8 @@ def test_postags_per_character():
     ends = [e for _, e, _ in words]
     assert [s for s, _, _ in words] == [0] + ends[:-1] and ends[-1] == len(text)
     assert {(s, e): t for s, e, t in words}[(8, 10)] == "ns"                            # 北京, a place
-    assert _postags([(0, 3, "nt"), (3, 4, "x"), (4, 6, "nr")]) == ["nt-B", "nt-M", "nt-E", "x-S", "nr-B", "nr-E"]
+    assert _postags([(0, 3, "nt"), (3, 4, "x"), (4, 6, "nr")]) == ["B-nt", "I-nt", "E-nt", "S-x", "B-nr", "E-nr"]
+    assert _postags([]) == []
     assert Segmenter().tag("") == []
 
 

@@ -40,7 +40,7 @@ class ModelConfig:
     word_vectors: str = ""         # initialises both the word (WLF) and the lexicon tables
     word_dim: int = 0              # word-level features: embedding of the segmenter's word, per character
     postag_dim: int = 0            # word-tag features: the segmenter's part of speech of the word around each
-                                   # character and the character's place in it (B/M/E/S), e.g. nr-B; jieba, lac
+                                   # character, BIOES-tagged by its place in the word, e.g. B-nr; jieba, lac
     segmenter: str = "jieba"       # jieba | lexicon | lac
     user_dict: str = ""            # jieba: user dictionary; lexicon: the word<TAB>count file to segment with
     lexicon_dim: int = 0           # SoftLexicon features: 4 pooled sets × lexicon_dim per character

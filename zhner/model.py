@@ -42,8 +42,9 @@ class NERModel(nn.Module):
                                   f"({self.encoder.max_tokens - 2} word pieces)")
         else:
             f = featurizer
-            sizes = {name: len(v) for name, v in (("chars", f.chars), ("bigrams", f.bigrams), ("words", f.words),
-                                                  ("postags", f.postags), ("lexicon", f.lexicon_words)) if v is not None}
+            tables = (("chars", f.chars), ("bigrams", f.bigrams), ("words", f.words), ("postags", f.postags),
+                      ("lexicon", f.lexicon_words))
+            sizes = {name: len(v) for name, v in tables if v is not None}
             dims = {"chars": cfg.char_dim, "bigrams": cfg.bigram_dim, "words": cfg.word_dim,
                     "postags": cfg.postag_dim, "lexicon": cfg.lexicon_dim}
             embed = InputEmbedding(sizes, dims, cfg.dropout)

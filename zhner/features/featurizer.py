@@ -6,7 +6,7 @@ segment the same way; a gold entity that does not start and end on word boundari
 left out of training (`misaligned` counts them, and training reports the count).
 Per character i of a text: its id (`chars`), the id of the bigram c_i c_{i+1} (`bigrams`), the id of the
 segmenter's word that contains it (`words`, word-level features), the tagger's part of speech of the word
-around it with its place in that word (`postags`: nr-B, nr-E, ...), and the lexicon words of its
+around it with its place in that word (`postags`: B-nr, E-nr, ...), and the lexicon words of its
 SoftLexicon B/M/E/S sets with pooling weights 4·z(w)/Z (`lex_ids`, `lex_weights`: B × T × 4 × K).
 """
 from __future__ import annotations
@@ -17,7 +17,8 @@ from pathlib import Path
 
 import torch
 
-from ..spans import DataError
+from ..schemes import encode
+from ..spans import DataError, Span
 from .lexicon import Lexicon
 from .segment import Segmenter
 from .vectors import extend_vocab, initialise, load_vectors
@@ -259,6 +260,6 @@ class Featurizer:
 
 
 def _postags(words) -> list[str]:
-    """Per character: the part of speech of its word and its place in it, e.g. 李强 (nr) -> nr-B, nr-E."""
-    return [f"{tag}-{'S' if e - s == 1 else 'B' if i == s else 'E' if i == e - 1 else 'M'}"
-            for s, e, tag in words for i in range(s, e)]
+    """Per character: its word's part of speech, BIOES-tagged by its place in the word (the words tile the
+    text), e.g. 李强 (nr) -> B-nr, E-nr."""
+    return encode(words[-1][1] if words else 0, [Span(s, e, tag) for s, e, tag in words], "BIOES")

@@ -17,6 +17,7 @@ class Segmenter:
         self.kind, self.user_dict = kind, user_dict
         self._cache: dict[str, list[tuple[int, int]]] = {}
         self._tag_cache: dict[str, list[tuple[int, int, str]]] = {}
+        self._posseg = None            # jieba's part-of-speech tagger, made on first use
         if kind == "jieba":
             import logging
 
@@ -54,17 +55,24 @@ class Segmenter:
         return _cached(self._tag_cache, text, self._tag)
 
     def _cut(self, text: str) -> list[tuple[int, int]]:
+        if not text:
+            return []
         if self.kind in ("jieba", "lexicon"):
-            return [(s, e) for _, s, e in self._jieba.tokenize(text, HMM=self.kind == "jieba")] if text else []
+            return [(s, e) for _, s, e in self._jieba.tokenize(text, HMM=self.kind == "jieba")]
         return [(s, e) for s, e, _ in self._tag(text)]
 
     def _tag(self, text: str) -> list[tuple[int, int, str]]:
         if self.kind == "lexicon":
             raise ValueError("the 'lexicon' segmenter does not tag parts of speech; use jieba or lac")
-        if self.kind == "jieba" and not hasattr(self, "_posseg"):
-            import jieba.posseg
-            self._posseg = jieba.posseg.POSTokenizer(self._jieba)
-        pairs = self._posseg.lcut(text) if self.kind == "jieba" else self._lac.run(text) if text else []
+        if not text:
+            return []
+        if self.kind == "lac":
+            pairs = self._lac.run(text)
+        else:
+            if self._posseg is None:
+                import jieba.posseg
+                self._posseg = jieba.posseg.POSTokenizer(self._jieba)
+            pairs = self._posseg.lcut(text)
         out, pos = [], 0
         for word, tag in pairs:
             start = text.find(str(word), pos)
