@@ -47,8 +47,9 @@ def grid_runs(encoders, heads):
 
 def ablation_runs(dataset):
     """Each step adds one thing to the one before (the reference's table, then ours); side runs: Cascade's
-    type classifier on the end character only (the reference's choice), and the flat CRF and GlobalPointer
-    heads (and Efficient GlobalPointer) with every feature."""
+    type classifier on the end character only (the reference's choice), part-of-speech features on top of
+    every step, and the flat CRF and GlobalPointer heads (and Efficient GlobalPointer) with every feature but
+    those."""
     vec = VECTORS / dataset
     steps = [("BiLSTM", {"model.head": "softmax"}),
              ("BiLSTM-CRF", {"model.head": "crf"}),
@@ -65,6 +66,7 @@ def ablation_runs(dataset):
         acc = {**acc, **extra}
         runs.append((name, dict(acc)))
     runs.insert(3, ("Cascade-BiLSTM-CRF, type from the end character", {**runs[2][1], "model.cascade_repr": "end"}))
+    runs.append(("+ part-of-speech tags", {**acc, "model.postag_dim": "20"}))
     runs.append(("BiLSTM-CRF + all features", {**acc, "model.head": "crf"}))
     gp = {**acc, "model.head": "globalpointer", "model.o_weight": "1.0"}
     runs.append(("GlobalPointer + all features", gp))
@@ -75,13 +77,13 @@ def ablation_runs(dataset):
 
 def recipe_runs(dataset):
     """The dataset's recipe in `configs/<dataset>.toml` as it stands (issue 4: the best of the ablation), the
-    same recipe on characters alone (no bigrams, word or lexicon features, no pretrained vectors), and with
-    part-of-speech features (20 d) added."""
+    same recipe on characters alone (no bigrams, word, part-of-speech or lexicon features, no pretrained
+    vectors), and the recipe without its part-of-speech features."""
     recipe = {"bench.config": f"configs/{dataset}.toml", "train.threads": "1"}
-    bare = {"model.bigram_dim": "0", "model.word_dim": "0", "model.lexicon_dim": "0", "model.char_vectors": "",
-            "model.bigram_vectors": "", "model.word_vectors": ""}
+    bare = {"model.bigram_dim": "0", "model.word_dim": "0", "model.lexicon_dim": "0", "model.postag_dim": "0",
+            "model.char_vectors": "", "model.bigram_vectors": "", "model.word_vectors": ""}
     return [("recipe", recipe), ("recipe, characters only", {**recipe, **bare}),
-            ("recipe + part-of-speech tags", {**recipe, "model.postag_dim": "20"})]
+            ("recipe without part-of-speech tags", {**recipe, "model.postag_dim": "0"})]
 
 
 def lexicon_runs(dataset):

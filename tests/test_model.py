@@ -101,6 +101,23 @@ def test_batches_by_length_keep_every_text_once_and_respect_the_limits():
     assert by_length([]) == []
 
 
+def test_weight_average_follows_its_formula_and_swaps_in_and_out():
+    from zhner.training import WeightAverage
+    layer = torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        layer.weight.fill_(0.0)
+    average, expected = WeightAverage(layer, decay=0.8), 0.0
+    for t, value in enumerate([1.0, 2.0, 3.0], start=1):
+        with torch.no_grad():
+            layer.weight.fill_(value)
+        average.update()
+        d = min(0.8, (1 + t) / (10 + t))            # 2/11, 3/12, then 4/13: the warm-up term is smaller
+        expected = d * expected + (1 - d) * value
+    with average.swapped():
+        assert layer.weight.item() == pytest.approx(expected)
+    assert layer.weight.item() == 3.0
+
+
 @pytest.mark.parametrize("head", ["softmax", "globalpointer"])
 def test_word_level_maps_word_spans_to_characters(head, corpus_file, tmp_path, capsys):
     result = train(load_config(None, {"data.train": str(corpus_file), "model.level": "word", "model.head": head,

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+import torch
 from safetensors.torch import load_file
 
 from helpers import tiny_corpus
@@ -19,29 +21,35 @@ def _cmd(train_file, out, *extra):
             "--train.output", str(out), *extra]
 
 
-def test_kill_and_resume_matches_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("extra", [[], ["--train.ema", "0.9"]], ids=["plain", "weight-average"])
+def test_kill_and_resume_matches_uninterrupted_run(tmp_path, extra):
     write_corpus(tiny_corpus(300), tmp_path / "train.jsonl")
-    straight = subprocess.run(_cmd(tmp_path / "train.jsonl", tmp_path / "a"), capture_output=True, text=True)
+    straight = subprocess.run(_cmd(tmp_path / "train.jsonl", tmp_path / "a", *extra), capture_output=True,
+                              text=True)
     assert straight.returncode == 0, straight.stderr
 
-    proc = subprocess.Popen(_cmd(tmp_path / "train.jsonl", tmp_path / "b"), stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(_cmd(tmp_path / "train.jsonl", tmp_path / "b", *extra), stderr=subprocess.DEVNULL)
     log = tmp_path / "b" / "log.jsonl"
     while proc.poll() is None and not (log.exists() and len(log.read_text().splitlines()) >= 2):
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert load(tmp_path / "b" / "checkpoint" / "model") is not None        # what is on disk always loads
-    resumed = subprocess.run(_cmd(tmp_path / "train.jsonl", tmp_path / "b", "--resume"), capture_output=True,
-                             text=True)
+    resumed = subprocess.run(_cmd(tmp_path / "train.jsonl", tmp_path / "b", "--resume", *extra),
+                             capture_output=True, text=True)
     assert resumed.returncode == 0 and "resuming from" in resumed.stderr, resumed.stderr
-    a = load_file(tmp_path / "a" / "checkpoint" / "model" / "model.safetensors")
-    b = load_file(tmp_path / "b" / "checkpoint" / "model" / "model.safetensors")
-    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
+    for saved in ("checkpoint/model", "model"):         # the trained weights, and the best (averaged) ones
+        a = load_file(tmp_path / "a" / saved / "model.safetensors")
+        b = load_file(tmp_path / "b" / saved / "model.safetensors")
+        assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
+    if extra:                                           # the saved model is the average, not the last weights
+        last = load_file(tmp_path / "a" / "checkpoint" / "model" / "model.safetensors")
+        best = load_file(tmp_path / "a" / "model" / "model.safetensors")
+        assert any(not torch.equal(last[k], best[k]) for k in last)
     assert (tmp_path / "a" / "log.jsonl").read_text().count("\n") == (tmp_path / "b" / "log.jsonl").read_text().count("\n") == 5
 
 
 def test_atomic_directory_keeps_the_old_copy_until_the_new_one_is_whole(tmp_path):
-    import pytest
     from zhner.files import atomic_directory, recover
     target = tmp_path / "model"
     with atomic_directory(target) as tmp:

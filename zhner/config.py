@@ -77,6 +77,7 @@ class TrainConfig:
     clip: float = 5.0
     warmup: float = 0.05           # fraction of steps with linear warm-up, then linear decay to 0
     patience: int = 3              # epochs without dev F1 gain, once F1 > 0, before stopping (0 = never stop early)
+    ema: float = 0.0               # decay of a moving average of the weights, evaluated and saved (0 = off)
     seed: int = 42
     threads: int = 0               # torch CPU threads (0 = all cores)
 
@@ -182,6 +183,8 @@ def validate(cfg: Config) -> Config:
                           f"{m.head!r} (tagging heads: model.o_weight)")
     if m.max_length < 16:
         raise ConfigError("model.max_length must be at least 16")
+    if not 0 <= cfg.train.ema < 1:
+        raise ConfigError("train.ema must be at least 0 (off) and below 1, such as 0.999")
     return cfg
 
 

@@ -9,6 +9,7 @@ import os
 import random
 import sys
 import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +88,36 @@ def linear_schedule(optimizer, total: int, warmup: float):
         optimizer, lambda step: min((step + 1) / warm, max(0.0, (total - step) / max(1, total - warm))))
 
 
+class WeightAverage:
+    """Exponential moving average of the parameters: after optimizer step t, θ̄ ← d_t·θ̄ + (1 − d_t)·θ with
+    d_t = min(decay, (1 + t) / (10 + t)), so the random start soon stops counting. `swapped()` puts θ̄ in the
+    model (for evaluating and saving) and the trained weights back after."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.params = list(model.parameters())
+        self.shadow = [p.detach().clone() for p in self.params]
+        self.decay, self.steps = decay, 0
+
+    @torch.no_grad()
+    def update(self):
+        self.steps += 1
+        d = min(self.decay, (1 + self.steps) / (10 + self.steps))
+        for s, p in zip(self.shadow, self.params):
+            s.lerp_(p, 1 - d)
+
+    @contextmanager
+    def swapped(self):
+        self._swap()
+        try:
+            yield
+        finally:
+            self._swap()
+
+    def _swap(self):
+        for s, p in zip(self.shadow, self.params):
+            p.data, s.data = s.data, p.data
+
+
 def plot(log_rows, path):
     import matplotlib
     matplotlib.use("Agg")
@@ -141,10 +172,12 @@ def prepare(cfg: Config):
     return pieces, dev
 
 
-def save_checkpoint(out: Path, model, optimizer, scheduler, rng: random.Random, state: dict):
-    """`<out>/checkpoint/`: the model directory, the optimizer's tensors (safetensors) and everything else a
-    resumed run needs as JSON (optimizer and scheduler settings, the data-order RNG, the epoch log). Written
-    to a temporary directory and renamed, so a kill at any moment leaves the previous checkpoint whole."""
+def save_checkpoint(out: Path, model, optimizer, scheduler, rng: random.Random, state: dict,
+                    average: WeightAverage | None):
+    """`<out>/checkpoint/`: the model directory, the optimizer's tensors and the weight average (safetensors)
+    and everything else a resumed run needs as JSON (optimizer and scheduler settings, the data-order RNG,
+    the epoch log). Written to a temporary directory and renamed, so a kill at any moment leaves the previous
+    checkpoint whole."""
     from safetensors.torch import save_file
     with atomic_directory(out / "checkpoint") as tmp:
         model.save(tmp / "model")
@@ -152,6 +185,9 @@ def save_checkpoint(out: Path, model, optimizer, scheduler, rng: random.Random, 
         tensors = {f"{i}.{k}": v.detach().cpu().contiguous() for i, st in opt["state"].items()
                    for k, v in st.items() if torch.is_tensor(v)}
         tensors["torch_rng"] = torch.get_rng_state()
+        if average:
+            tensors.update({f"ema.{i}": s.detach().cpu().contiguous() for i, s in enumerate(average.shadow)})
+            state = {**state, "ema_steps": average.steps}
         save_file(tensors, tmp / "optimizer.safetensors")
         version, internal, gauss = rng.getstate()
         meta = {"param_groups": opt["param_groups"], "scheduler": scheduler.state_dict(),
@@ -159,11 +195,17 @@ def save_checkpoint(out: Path, model, optimizer, scheduler, rng: random.Random, 
         (tmp / "trainer.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
-def load_checkpoint(folder: Path, optimizer, scheduler, rng: random.Random) -> dict:
+def load_checkpoint(folder: Path, optimizer, scheduler, rng: random.Random,
+                    average: WeightAverage | None) -> dict:
     from safetensors.torch import load_file
     meta = json.loads((folder / "trainer.json").read_text(encoding="utf-8"))
     tensors = load_file(folder / "optimizer.safetensors")
     meta["torch_rng"] = tensors.pop("torch_rng")       # set by the caller once nothing else draws from it
+    shadow = {k: tensors.pop(k) for k in [k for k in tensors if k.startswith("ema.")]}
+    if average and shadow:
+        for i, s in enumerate(average.shadow):
+            s.copy_(shadow[f"ema.{i}"])
+        average.steps = meta["ema_steps"]
     state: dict = {}
     for key, value in tensors.items():
         index, name = key.split(".", 1)
@@ -229,9 +271,10 @@ def train(cfg: Config, resume: bool = False) -> Result:
     scheduler = linear_schedule(optimizer, max(1, steps_per_epoch) * t.epochs, t.warmup)
     out = Path(t.output)
     rng = random.Random(t.seed)
+    average = WeightAverage(model, t.ema) if t.ema else None
     rows, best, best_epoch, best_report, stale, epoch_times, first = [], -1.0, 0, None, 0, [], 1
     if resume:
-        state = load_checkpoint(checkpoint, optimizer, scheduler, rng)
+        state = load_checkpoint(checkpoint, optimizer, scheduler, rng, average)
         rows, best, best_epoch, stale, first = state["rows"], state["best"], state["best_epoch"], state["stale"], \
             state["epoch"] + 1
         epoch_times = [r["seconds"] for r in rows]
@@ -259,6 +302,8 @@ def train(cfg: Config, resume: bool = False) -> Result:
             torch.nn.utils.clip_grad_norm_(model.parameters(), t.clip)
             optimizer.step()
             scheduler.step()
+            if average:
+                average.update()
             total_loss += loss.item() * len(batch)
             n_chars += sum(len(ex.text) for ex in batch)
             bar.set_postfix(loss=f"{loss.item():.3f}", chars_per_s=f"{n_chars / (time.time() - start):.0f}")
@@ -266,7 +311,11 @@ def train(cfg: Config, resume: bool = False) -> Result:
         epoch_times.append(seconds)
         stop = False
         if rank == 0:
-            report = evaluate(dev, model.predict([ex.text for ex in dev]))
+            with average.swapped() if average else nullcontext():
+                report = evaluate(dev, model.predict([ex.text for ex in dev]))
+                improved = report.micro.f1 > best
+                if improved:
+                    model.save(out / "model")
             row = {"epoch": epoch, "loss": total_loss / max(1, sum(len(b) for b in batches)),
                    "dev_precision": report.micro.precision, "dev_recall": report.micro.recall,
                    "dev_f1": report.micro.f1, "seconds": round(seconds, 2),
@@ -276,10 +325,8 @@ def train(cfg: Config, resume: bool = False) -> Result:
             with open(out / "log.jsonl", "a", encoding="utf-8") as f:
                 f.write(json.dumps(row) + "\n")
             plot(rows, out / "curve.png")
-            improved = report.micro.f1 > best
             if improved:
                 best, best_epoch, best_report, stale = report.micro.f1, epoch, report, 0
-                model.save(out / "model")
             elif best > 0:      # patience starts once the model finds entities (GlobalPointer starts silent)
                 stale += 1
             say(f"epoch {epoch}: loss {row['loss']:.4f}  dev P {100 * report.micro.precision:.2f} "
@@ -289,7 +336,8 @@ def train(cfg: Config, resume: bool = False) -> Result:
             if stop:
                 say(f"stopping early: no dev F1 gain for {t.patience} epochs")
             save_checkpoint(out, model, optimizer, scheduler, rng, {"epoch": epoch, "rows": rows, "best": best,
-                                                                    "best_epoch": best_epoch, "stale": stale})
+                                                                    "best_epoch": best_epoch, "stale": stale},
+                            average)
         if world > 1:
             import torch.distributed as dist
             flag = torch.tensor([int(stop)], device=device)
