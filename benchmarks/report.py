@@ -326,6 +326,49 @@ def msra_runs_table() -> list[str]:
     return out + [""]
 
 
+def side_base() -> str:
+    """F1 of the "+ pretrained vectors" ablation runs retrained beside "+ part-of-speech tags" (session 19)."""
+    pos = {(r["dataset"], r["epochs"], r["limit"]) for r in results("ner") if r["name"] == "+ part-of-speech tags"}
+    runs = [r for r in results("ner_side_runs") if r["name"] == "+ pretrained vectors"
+            and (r["dataset"], r["epochs"], r["limit"]) in pos]
+    return ", ".join(f"{pct(r['f1'])} on {NAMES[r['dataset']]}" for r in runs) + " (`ner_side_runs.jsonl`)"
+
+
+def recipes_now_table() -> list[str]:
+    """The recipes as they now are (with part-of-speech features), retrained in session 19 on one code base,
+    with and without the weight average (`train.ema = 0.999`), beside session 18's runs of them."""
+    average = "recipe, weight average 0.999"
+    runs = results("ner_rerun_s19") + results("ner_ema") + results("ner_msra_s19")
+    s18 = {r["dataset"]: r for r in results("ner_postags")
+           if r["name"] == "recipe + part-of-speech tags" and not r["limit"]}
+    if not runs:
+        return []
+    out = ["The recipes as they now are (with part-of-speech features), retrained in session 19 at one thread on "
+           "the 2 cores shared by 3 jobs, without and with a moving average of the weights as the model evaluated "
+           "and saved (`train.ema = 0.999`); the trained weights and the data order are the same, so the two "
+           "runs differ only in which weights are evaluated. Commands: `python benchmarks/ner.py --suite recipe "
+           "--datasets D --epochs E --only recipe --results benchmarks/results/ner_rerun_s19.jsonl`; the "
+           "average: the child run of `benchmarks/ner.py` with `--name \"recipe, weight average 0.999\"` and "
+           "`\"train.ema\": \"0.999\"` added to the overrides (`ner_ema.jsonl`); MSRA: `zhner train --config "
+           "configs/msra.toml --train.threads 1 [--train.ema 0.999]`, then `zhner evaluate` (`ner_msra_s19.jsonl`, "
+           "benchmarks/NOTES.md). Session 18's F1: the part-of-speech table below (MSRA: 90.77, a direct run, "
+           "NOTES), trained with the earlier tag strings (`nr-B` for `B-nr`).", "",
+           "| data | epochs | seed | session 18 F1 | P / R / F1 | best epoch | s/epoch | weight average P / R / F1 "
+           "| best epoch | s/epoch | F1 gain |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for ds in NAMES:
+        plain = next((r for r in runs if r["dataset"] == ds and r["name"] == "recipe"), None)
+        avg = next((r for r in runs if r["dataset"] == ds and r["name"] == average), None)
+        if plain is None:
+            continue
+        before = pct(s18[ds]["f1"]) if ds in s18 else "90.77" if ds == "msra" else "–"
+        cells = [f"{pct(r['precision'])} / {pct(r['recall'])} / **{pct(r['f1'])}** | {r['best_epoch']} | "
+                 f"{r['seconds_per_epoch']:.1f}" if r else "– | – | –" for r in (plain, avg)]
+        gain = f"{100 * (avg['f1'] - plain['f1']):+.2f}" if avg else "–"
+        out.append(f"| {NAMES[ds]} | ≤ {plain['epochs']} | {plain['seed']} | {before} | {cells[0]} | {cells[1]} | "
+                   f"{gain} |")
+    return out + [""]
+
+
 def type_weight_table() -> list[str]:
     """Issue 4's WOL for GlobalPointer per type: a recipe with one type's gold-span weight raised
     (`model.pos_weight_by_type`) against the recipe, that type's P/R/F1 and the micro scores."""
@@ -419,7 +462,10 @@ def main():
                   "above (Cascade replaces the flat CRF); the side runs are not cumulative: Cascade typing spans "
                   "from the end character alone (the reference's choice; the default is start + end), and the flat "
                   "CRF, GlobalPointer and Efficient GlobalPointer heads with every feature (the GlobalPointers "
-                  "without WOL; pos_weight 2 is their loss weighting). WLF: jieba word vectors (50 d) per character; WOL: loss weight 0.5 on O "
+                  "without WOL; pos_weight 2 is their loss weighting), and \"+ part-of-speech tags\" (session 19): "
+                  "the \"+ pretrained vectors\" run with jieba's part of speech of each character's word (20 d); "
+                  "beside it, on the same code, \"+ pretrained vectors\" scored " + side_base() + ". WLF: jieba word "
+                  "vectors (50 d) per character; WOL: loss weight 0.5 on O "
                   "tokens; lexicon: SoftLexicon over jieba's dictionary (50 d); bigrams: 50 d; vectors: "
                   "`zhner vectors train` (char 100 d, bigram and word 50 d) on the dataset's train + test text "
                   "and the unlabelled corpora (no labels).", ""] + ablation
@@ -448,9 +494,10 @@ def main():
                   "20`) to every recipe in configs/: the rows named after a config here, and the retrained, seed and "
                   "MSRA-run tables, are of the recipes before that; the part-of-speech table below holds the "
                   "recipes as they now are (\"+ part of speech\"), beside the recipe without, trained on the same "
-                  "code; MSRA's full-size run with them is in the notes at the end (session 18).",
-                  ""] + recipe + seed_table(rows) + rerun_table(rows) + msra_runs_table() + postag_table() \
-            + type_weight_table()
+                  "code, and the table before it the recipes as they now are, retrained in session 19 (MSRA at "
+                  "full size with and without the weight average it now keeps).",
+                  ""] + recipe + seed_table(rows) + rerun_table(rows) + msra_runs_table() + recipes_now_table() \
+            + postag_table() + type_weight_table()
     features = results("features")
     if features:
         lines += ["### Cost of the features", "",
