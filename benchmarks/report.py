@@ -344,9 +344,10 @@ def recipes_now_table() -> list[str]:
     if not runs:
         return []
     out = ["The recipes as they now are (with part-of-speech features), retrained in session 19 at one thread on "
-           "the 2 cores shared by 3 jobs, without and with a moving average of the weights as the model evaluated "
-           "and saved (`train.ema = 0.999`); the trained weights and the data order are the same, so the two "
-           "runs differ only in which weights are evaluated. Commands: `python benchmarks/ner.py --suite recipe "
+           "the 2 cores shared with one or two other jobs, without and with a moving average of the weights as the "
+           "model evaluated and saved (`train.ema = 0.999`); the trained weights and the data order are the same "
+           "epoch for epoch, so the two runs differ in which weights are scored, and so in when early stopping "
+           "ends them. Commands: `python benchmarks/ner.py --suite recipe "
            "--datasets D --epochs E --only recipe --results benchmarks/results/ner_rerun_s19.jsonl`; the "
            "average: the child run of `benchmarks/ner.py` with `--name \"recipe, weight average 0.999\"` and "
            "`\"train.ema\": \"0.999\"` added to the overrides (`ner_ema.jsonl`); MSRA: `zhner train --config "
