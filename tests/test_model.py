@@ -106,13 +106,14 @@ def test_weight_average_follows_its_formula_and_swaps_in_and_out():
     layer = torch.nn.Linear(1, 1, bias=False)
     with torch.no_grad():
         layer.weight.fill_(0.0)
-    average, expected = WeightAverage(layer, decay=0.8), 0.0
+    average, expected = WeightAverage(layer, decay=0.2), 0.0
     for t, value in enumerate([1.0, 2.0, 3.0], start=1):
         with torch.no_grad():
             layer.weight.fill_(value)
         average.update()
-        d = min(0.8, (1 + t) / (10 + t))            # 2/11, 3/12, then 4/13: the warm-up term is smaller
+        d = 2 / 11 if t == 1 else 0.2               # the warm-up term (1 + t)/(10 + t), then the decay
         expected = d * expected + (1 - d) * value
+    assert average.steps == 3
     with average.swapped():
         assert layer.weight.item() == pytest.approx(expected)
     assert layer.weight.item() == 3.0
