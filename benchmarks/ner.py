@@ -389,7 +389,8 @@ def main():
     for system, suite, ds, name, overrides in jobs:
         epochs = args.epochs if system in ("zhner", "spacy") else 0
         limit = args.limit if system in ("zhner", "spacy") else 0
-        if (system, suite, ds, name, epochs, limit, args.seed) in done:
+        if key({"system": system, "suite": suite, "dataset": ds, "name": name, "epochs": epochs, "limit": limit,
+                "seed": args.seed}) in done:
             print(f"skip {suite} {ds} {name}: already in {args.results}")
             continue
         print(f"run {suite} {ds or ''} {name}", flush=True)

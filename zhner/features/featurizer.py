@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -54,12 +55,7 @@ class Featurizer:
         texts, pretrained = list(texts), {}
         seg = Segmenter(cfg.segmenter, cfg.user_dict or None) \
             if cfg.level == "word" or cfg.word_dim or cfg.postag_dim else None
-
-        def vectors(path):
-            if path not in pretrained:
-                pretrained[path] = load_vectors(path)
-            return pretrained[path]
-
+        vectors = partial(_read_once, pretrained)
         if cfg.level == "word":
             words = Vocab.build(([t[s:e].lower() for s, e in seg.cut(t)] for t in texts), cfg.min_freq, cfg.max_words)
             if cfg.word_vectors:
@@ -105,13 +101,10 @@ class Featurizer:
                      lambda t: [t[s:e].lower() for s, e in self.segmenter.cut(t)]),
                     (cfg.word_vectors, embed.lexicon, self.lexicon_words,
                      lambda t: [w for sets in self.lexicon.match(t) for ws in sets for w, _ in ws])]
-        loaded = self.pretrained
         for path, table, vocab, tokenize in jobs:
             if path and table is not None:
                 counts = Counter(tok for t in texts for tok in tokenize(t))
-                if path not in loaded:
-                    loaded[path] = load_vectors(path)
-                cov = initialise(table, vocab, loaded[path], counts)
+                cov = initialise(table, vocab, _read_once(self.pretrained, path), counts)
                 _say(f"vectors {path}: cover {100 * cov['types']:.1f}% of {len(vocab) - 2} vocabulary entries, "
                      f"{100 * cov['occurrences']:.1f}% of training occurrences")
 
@@ -257,6 +250,13 @@ class Featurizer:
         return cls(cfg, vocab("chars"), vocab("bigrams", char_level and cfg.bigram_dim > 0),
                    vocab("words", char_level and cfg.word_dim > 0), lexicon,
                    vocab("lexicon_words", lexicon is not None), vocab("postags", char_level and cfg.postag_dim > 0))
+
+
+def _read_once(cache: dict, path: str):
+    """The vectors of `path`, read on first use and kept in `cache`."""
+    if path not in cache:
+        cache[path] = load_vectors(path)
+    return cache[path]
 
 
 def _postags(words) -> list[str]:

@@ -59,7 +59,7 @@ class Segmenter:
             return []
         if self.kind in ("jieba", "lexicon"):
             return [(s, e) for _, s, e in self._jieba.tokenize(text, HMM=self.kind == "jieba")]
-        return [(s, e) for s, e, _ in self._tag(text)]
+        return [(s, e) for s, e, _ in self.tag(text)]        # LAC: one run gives both
 
     def _tag(self, text: str) -> list[tuple[int, int, str]]:
         if self.kind == "lexicon":
