@@ -1,5 +1,6 @@
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -138,6 +139,19 @@ def test_vectors_roundtrip_and_cli(tmp_path, suffix):
     res = subprocess.run([sys.executable, "-m", "zhner", "vectors", "train", str(corpus), "--kind", "word",
                           "--dim", "8", "--min-count", "1", "-o", str(out)], capture_output=True, text=True)
     assert res.returncode == 0 and "北京市" in load_vectors(out).key_to_index, res.stderr
+
+
+def test_vectors_with_one_worker_are_the_same_in_every_process(tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    write_corpus(tiny_corpus(3000), corpus)            # 48,000 characters: several of gensim's jobs, which two
+    files = []                                         # threads would race on (different files, run to run)
+    for hash_seed in ("1", "2"):                        # nothing may hang on Python's per-process str hashes
+        files.append(tmp_path / f"v{hash_seed}.txt")
+        res = subprocess.run([sys.executable, "-m", "zhner", "vectors", "train", str(corpus), "--dim", "8",
+                              "--min-count", "1", "--workers", "1", "-o", str(files[-1])],
+                             capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        assert res.returncode == 0, res.stderr
+    assert files[0].read_bytes() == files[1].read_bytes() and len(load_vectors(files[0])) > 10
 
 
 def test_bad_vectors_file_is_a_clear_error(tmp_path):

@@ -399,7 +399,7 @@ def cmd_vectors_train(args):
         texts += got
     segmenter = Segmenter(args.segmenter, args.user_dict) if args.kind == "word" else None
     kv = train_vectors(texts, args.kind, args.dim, args.window, args.negative, args.min_count, args.epochs,
-                       segmenter=segmenter)
+                       segmenter=segmenter, workers=args.workers)
     save_vectors(kv, args.output)
     print(f"wrote {len(kv)} {args.kind} vectors of {kv.vector_size} dimensions to {args.output}", file=sys.stderr)
 
@@ -541,6 +541,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--segmenter", choices=("jieba", "lac"), default="jieba")
     p.add_argument("--user-dict", help="jieba user dictionary for --kind word")
+    p.add_argument("--workers", type=int, default=0,
+                   help="training threads (default: one per core); 1 writes the same file on every run")
     p.set_defaults(func=cmd_vectors_train)
     p.add_argument("--lenient", action="store_true", help="skip unreadable lines instead of failing")
     p = vsub.add_parser("sentences", help="sentence vectors (mean, TF-IDF mean, SIF) as a .npy matrix")

@@ -26,8 +26,10 @@ def tokens(text: str, kind: str, segmenter=None) -> list[str]:
 
 
 def train_vectors(texts, kind: str, dim: int = 100, window: int = 5, negative: int = 5, min_count: int = 2,
-                  epochs: int = 5, seed: int = 42, segmenter=None):
-    """Skip-gram Word2Vec over the token sequences of `texts`; returns gensim KeyedVectors."""
+                  epochs: int = 5, seed: int = 42, segmenter=None, workers: int = 0):
+    """Skip-gram Word2Vec over the token sequences of `texts`; returns gensim KeyedVectors. `workers`
+    threads (0: one per core); with one, the same texts and seed give the same vectors in every process
+    (gensim's threads otherwise update the shared weights in whatever order they run)."""
     from gensim.models import Word2Vec
     if kind not in KINDS:
         raise ValueError(f"unknown vector kind {kind!r}; choose from {', '.join(KINDS)}")
@@ -36,7 +38,7 @@ def train_vectors(texts, kind: str, dim: int = 100, window: int = 5, negative: i
         segmenter = Segmenter()
     sentences = [tokens(t, kind, segmenter) for t in texts]
     model = Word2Vec(sentences, vector_size=dim, window=window, negative=negative, min_count=min_count, sg=1,
-                     epochs=epochs, seed=seed, workers=os.cpu_count() or 1)
+                     epochs=epochs, seed=seed, workers=workers or os.cpu_count() or 1)
     return model.wv
 
 
