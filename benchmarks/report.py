@@ -293,6 +293,12 @@ def rerun_table(rows) -> list[str]:
             "|---|---|---|---|---|---|---|---|---|---|"] + out + [""]
 
 
+def mean_sd(xs) -> tuple[float, float]:
+    """Mean and sample standard deviation (n − 1) of ≥ 2 values."""
+    mean = sum(xs) / len(xs)
+    return mean, (sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5
+
+
 def msra_runs_table() -> list[str]:
     """Every training of `configs/msra.toml` at full size (`ner`, `ner_rerun`, `ner_msra_patience`,
     `ner_msra_seeds`, `ner_msra_fresh`), with its seed, budget and patience, and the spread of the runs with the
@@ -319,8 +325,7 @@ def msra_runs_table() -> list[str]:
                    f"{r['seconds_per_epoch']:.0f} | {pct(r['precision'])} | {pct(r['recall'])} | **{pct(r['f1'])}** |")
     own = [r["f1"] for r in runs if r["epochs"] == 20 and r["config"].get("train.patience", "3") == "3"]
     if len(own) > 1:
-        mean = sum(own) / len(own)
-        sd = (sum((x - mean) ** 2 for x in own) / (len(own) - 1)) ** 0.5
+        mean, sd = mean_sd(own)
         out += ["", f"The recipe as written (≤ 20 epochs, patience 3), {len(own)} runs: F1 mean **{pct(mean)}**, "
                    f"sample standard deviation {pct(sd)}, range {pct(min(own))}–{pct(max(own))}."]
     return out + [""]
@@ -368,6 +373,40 @@ def recipes_now_table() -> list[str]:
         out.append(f"| {NAMES[ds]} | ≤ {plain['epochs']} | {plain['seed']} | {before} | {cells[0]} | {cells[1]} | "
                    f"{gain} |")
     return out + [""]
+
+
+def seeds_now_table() -> list[str]:
+    """The recipes as they now are over seeds: session 19's seed-42 runs (`ner_rerun_s19`, and MSRA's weight
+    average in `ner_msra_s19`) beside session 20's (`ner_seeds_s20`, `ner_msra_s20`), with mean and sample
+    standard deviation."""
+    first = {"cluener": [r for r in results("ner_rerun_s19") if r["dataset"] == "cluener"],
+             "msra": [r for r in results("ner_msra_s19") if r["name"] == "recipe, weight average 0.999"]}
+    more = {"cluener": results("ner_seeds_s20"), "msra": results("ner_msra_s20")}
+    out = []
+    for ds in first:
+        runs = first[ds] + more[ds]
+        if len(runs) < 2:
+            continue
+        f1 = [r["f1"] for r in runs]
+        mean, sd = mean_sd(f1)
+        command = ("`python benchmarks/ner.py --suite recipe --datasets cluener --epochs 6 --only recipe --seed S "
+                   "--results benchmarks/results/ner_seeds_s20.jsonl`:" if ds == "cluener" else
+                   "`zhner train --config configs/msra.toml --train.seed S --train.threads 1`, then `zhner "
+                   "evaluate` (`ner_msra_s20.jsonl`, benchmarks/NOTES.md):")
+        out += [f"{NAMES[ds]}, `configs/{ds}.toml` as it now is over seeds (the seed also draws the held-out "
+                "slice), one thread, the 2 cores shared with one or two other jobs; seed 42 is its run in the "
+                f"table above (MSRA: the weight average). Command: {command}", "",
+                "| seed | commit | epochs run | best epoch | s/epoch | P | R | F1 | F1 per type |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for r in sorted(runs, key=lambda r: r["seed"]):
+            types = ", ".join(f"{t} {pct(v['f1'])}" for t, v in sorted(r["per_type"].items())) \
+                if len(r["per_type"]) <= 3 else "–"
+            out.append(f"| {r['seed']} | {r['commit']} | {r['epochs_run']} | {r['best_epoch']} | "
+                       f"{r['seconds_per_epoch']:.0f} | {pct(r['precision'])} | {pct(r['recall'])} | "
+                       f"**{pct(r['f1'])}** | {types} |")
+        out += ["", f"{len(f1)} seeds: F1 mean **{pct(mean)}**, sample standard deviation {pct(sd)}, range "
+                    f"{pct(min(f1))}–{pct(max(f1))}.", ""]
+    return out
 
 
 def type_weight_table() -> list[str]:
@@ -498,7 +537,7 @@ def main():
                   "code, and the table before it the recipes as they now are, retrained in session 19 (MSRA at "
                   "full size with and without the weight average it now keeps).",
                   ""] + recipe + seed_table(rows) + rerun_table(rows) + msra_runs_table() + recipes_now_table() \
-            + postag_table() + type_weight_table()
+            + seeds_now_table() + postag_table() + type_weight_table()
     features = results("features")
     if features:
         lines += ["### Cost of the features", "",
