@@ -152,6 +152,8 @@ def test_vectors_with_one_worker_are_the_same_in_every_process(tmp_path):
                              capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": hash_seed})
         assert res.returncode == 0, res.stderr
     assert files[0].read_bytes() == files[1].read_bytes() and len(load_vectors(files[0])) > 10
+    with pytest.raises(ValueError, match="workers must be ≥ 0"):
+        train_vectors(["北京欢迎你"], "char", min_count=1, workers=-1)
 
 
 def test_bad_vectors_file_is_a_clear_error(tmp_path):

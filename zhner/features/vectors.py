@@ -33,6 +33,8 @@ def train_vectors(texts, kind: str, dim: int = 100, window: int = 5, negative: i
     from gensim.models import Word2Vec
     if kind not in KINDS:
         raise ValueError(f"unknown vector kind {kind!r}; choose from {', '.join(KINDS)}")
+    if workers < 0:                                 # gensim would start no thread and return untrained vectors
+        raise ValueError(f"workers must be ≥ 0 (0: one per core), not {workers}")
     if kind == "word" and segmenter is None:
         from .segment import Segmenter
         segmenter = Segmenter()
