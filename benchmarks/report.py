@@ -339,10 +339,12 @@ def side_base() -> str:
     return ", ".join(f"{pct(r['f1'])} on {NAMES[r['dataset']]}" for r in runs) + " (`ner_side_runs.jsonl`)"
 
 
+AVERAGE = "recipe, weight average 0.999"           # the name of the recipe runs with train.ema = 0.999
+
+
 def recipes_now_table() -> list[str]:
     """The recipes as they now are (with part-of-speech features), retrained in session 19 on one code base,
     with and without the weight average (`train.ema = 0.999`), beside session 18's runs of them."""
-    average = "recipe, weight average 0.999"
     runs = results("ner_rerun_s19") + results("ner_ema") + results("ner_msra_s19")
     s18 = {r["dataset"]: r for r in results("ner_postags")
            if r["name"] == "recipe + part-of-speech tags" and not r["limit"]}
@@ -363,7 +365,7 @@ def recipes_now_table() -> list[str]:
            "| best epoch | s/epoch | F1 gain |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for ds in NAMES:
         plain = next((r for r in runs if r["dataset"] == ds and r["name"] == "recipe"), None)
-        avg = next((r for r in runs if r["dataset"] == ds and r["name"] == average), None)
+        avg = next((r for r in runs if r["dataset"] == ds and r["name"] == AVERAGE), None)
         if plain is None:
             continue
         before = pct(s18[ds]["f1"]) if ds in s18 else "90.77" if ds == "msra" else "–"
@@ -380,7 +382,7 @@ def seeds_now_table() -> list[str]:
     average in `ner_msra_s19`) beside session 20's (`ner_seeds_s20`, `ner_msra_s20`), with mean and sample
     standard deviation."""
     first = {"cluener": [r for r in results("ner_rerun_s19") if r["dataset"] == "cluener"],
-             "msra": [r for r in results("ner_msra_s19") if r["name"] == "recipe, weight average 0.999"]}
+             "msra": [r for r in results("ner_msra_s19") if r["name"] == AVERAGE]}
     more = {"cluener": results("ner_seeds_s20"), "msra": results("ner_msra_s20")}
     out = []
     for ds in first:

@@ -392,13 +392,15 @@ def cmd_vectors_train(args):
     from .corpora import read_texts
     from .features.segment import Segmenter
     from .features.vectors import save_vectors, train_vectors
-    texts = []
-    for spec in args.inputs:
-        got = read_texts(spec, lenient=args.lenient)
-        print(f"{spec}: {len(got)} texts", file=sys.stderr)
-        texts += got
+
+    def texts():                                    # read lazily: train_vectors checks its arguments first
+        for spec in args.inputs:
+            got = read_texts(spec, lenient=args.lenient)
+            print(f"{spec}: {len(got)} texts", file=sys.stderr)
+            yield from got
+
     segmenter = Segmenter(args.segmenter, args.user_dict) if args.kind == "word" else None
-    kv = train_vectors(texts, args.kind, args.dim, args.window, args.negative, args.min_count, args.epochs,
+    kv = train_vectors(texts(), args.kind, args.dim, args.window, args.negative, args.min_count, args.epochs,
                        segmenter=segmenter, workers=args.workers)
     save_vectors(kv, args.output)
     print(f"wrote {len(kv)} {args.kind} vectors of {kv.vector_size} dimensions to {args.output}", file=sys.stderr)
