@@ -59,6 +59,20 @@ def test_rope_scores_depend_on_relative_position_only():
     assert abs(s(1, 4) - s(5, 8)) < 1e-4 and abs(s(0, 0) - s(7, 7)) < 1e-4
 
 
+@pytest.mark.parametrize("exporting", [False, True])
+def test_rope_rotates_each_pair_by_position_times_theta(monkeypatch, exporting):
+    """Both ways of computing it (complex product; the real one an ONNX export traces) give the rotation."""
+    monkeypatch.setattr(torch.onnx, "is_in_onnx_export", lambda: exporting)
+    torch.manual_seed(0)
+    x = torch.randn(2, 5, 3, 8)
+    r = rope(x)
+    for i in range(5):
+        for m in range(4):
+            a, b, angle = x[:, i, :, 2 * m], x[:, i, :, 2 * m + 1], torch.tensor(i * 10000 ** (-2 * m / 8))
+            assert torch.allclose(r[:, i, :, 2 * m], a * angle.cos() - b * angle.sin(), atol=1e-6)
+            assert torch.allclose(r[:, i, :, 2 * m + 1], a * angle.sin() + b * angle.cos(), atol=1e-6)
+
+
 def test_multilabel_crossentropy_formula():
     invalid = torch.finfo(torch.float32).min / 4
     s = torch.tensor([[[[2.0, -1.0], [invalid, 3.0]]], [[[0.0, 1.0], [invalid, invalid]]]], requires_grad=True)

@@ -21,15 +21,21 @@ from ...spans import Span
 
 def rope(x):
     """Rotary position embedding on the last dim of (B, T, ..., d): rotate pairs (x_2m, x_2m+1) by i·θ_m,
-    θ_m = 10000^(−2m/d), so that (R_i q)ᵀ (R_j k) depends on j − i only. Computed as
-    x ⊙ cos + swap(x) ⊙ (∓sin), swap exchanging each pair: three passes over x instead of seven."""
+    θ_m = 10000^(−2m/d), so that (R_i q)ᵀ (R_j k) depends on j − i only. Computed as a complex product, the pair
+    read as x_2m + x_2m+1·√−1 times cos iθ_m + sin iθ_m·√−1: one pass over x. ONNX has no complex numbers, so
+    an export traces the same rotation as x ⊙ cos + swap(x) ⊙ (∓sin), swap exchanging each pair."""
     t, d = x.size(1), x.size(-1)
     pos = torch.arange(t, dtype=torch.float32, device=x.device)
     theta = torch.pow(10000.0, -torch.arange(0, d, 2, dtype=torch.float32, device=x.device) / d)
-    angle = (pos[:, None] * theta.repeat_interleave(2)[None]).view(1, t, *([1] * (x.dim() - 3)), d)
-    sign = torch.tensor([-1.0, 1.0], device=x.device).repeat(d // 2)
-    swapped = torch.stack([x[..., 1::2], x[..., 0::2]], -1).flatten(-2)
-    return x * angle.cos().to(x.dtype) + swapped * (angle.sin() * sign).to(x.dtype)
+    shape = (1, t, *([1] * (x.dim() - 3)), -1)
+    if torch.onnx.is_in_onnx_export():
+        angle = (pos[:, None] * theta.repeat_interleave(2)[None]).view(shape)
+        sign = torch.tensor([-1.0, 1.0], device=x.device).repeat(d // 2)
+        swapped = torch.stack([x[..., 1::2], x[..., 0::2]], -1).flatten(-2)
+        return x * angle.cos().to(x.dtype) + swapped * (angle.sin() * sign).to(x.dtype)
+    angle = (pos[:, None] * theta[None]).view(shape)
+    pairs = torch.view_as_complex(x.contiguous().unflatten(-1, (d // 2, 2)))
+    return torch.view_as_real(pairs * torch.polar(torch.ones_like(angle), angle)).flatten(-2)
 
 
 def span_index(labels, spans):
