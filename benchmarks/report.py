@@ -563,10 +563,11 @@ def main():
         lines += ["Re-measured one after another on one core (the other core ran one training job; Cascade with "
                   "the per-token type loss of session 4): `python "
                   "benchmarks/ner.py --suite types --epochs 1 --only \"crf-10|crf-431|cascade-10|cascade-431\" "
-                  "--results benchmarks/results/types_quiet.jsonl`.", "",
+                  "--results benchmarks/results/types_quiet.jsonl`; GlobalPointer the same way in session 21, "
+                  "with its RoPE as a complex product, `--only \"globalpointer-10|globalpointer-431\"`.", "",
                   "| head | s/epoch at 10 types | s/epoch at 431 types | growth | F1 at 10 / 431 | peak RSS MB at 10 / 431 |",
                   "|---|---|---|---|---|---|"]
-        for head in ("crf", "cascade"):
+        for head in ("crf", "cascade", "globalpointer"):
             a, b = quiet.get(f"{head}-10"), quiet.get(f"{head}-431")
             if a and b:
                 lines.append(f"| {head} | {a['seconds_per_epoch']:.1f} | {b['seconds_per_epoch']:.1f} | "
