@@ -32,7 +32,7 @@ def rope(x):
         angle = (pos[:, None] * theta.repeat_interleave(2)[None]).view(shape)
         sign = torch.tensor([-1.0, 1.0], device=x.device).repeat(d // 2)
         swapped = torch.stack([x[..., 1::2], x[..., 0::2]], -1).flatten(-2)
-        return x * angle.cos().to(x.dtype) + swapped * (angle.sin() * sign).to(x.dtype)
+        return x * angle.cos() + swapped * (angle.sin() * sign)
     angle = (pos[:, None] * theta[None]).view(shape)
     pairs = torch.view_as_complex(x.contiguous().unflatten(-1, (d // 2, 2)))
     return torch.view_as_real(pairs * torch.polar(torch.ones_like(angle), angle)).flatten(-2)
