@@ -21,9 +21,9 @@ from ...spans import Span
 
 def rope(x):
     """Rotary position embedding on the last dim of (B, T, ..., d): rotate pairs (x_2m, x_2m+1) by i·θ_m,
-    θ_m = 10000^(−2m/d), so that (R_i q)ᵀ (R_j k) depends on j − i only. Computed as a complex product, the pair
-    read as x_2m + x_2m+1·√−1 times cos iθ_m + sin iθ_m·√−1: one pass over x. ONNX has no complex numbers, so
-    an export traces the same rotation as x ⊙ cos + swap(x) ⊙ (∓sin), swap exchanging each pair."""
+    θ_m = 10000^(−2m/d), so that (R_i q)ᵀ (R_j k) depends on j − i only. Computed as a complex product, the
+    pair read as x_2m + x_2m+1·√−1 times cos iθ_m + sin iθ_m·√−1: one pass over x. ONNX has no complex
+    numbers, so an export traces the same rotation as x ⊙ cos + swap(x) ⊙ (∓sin), swap exchanging each pair."""
     t, d = x.size(1), x.size(-1)
     pos = torch.arange(t, dtype=torch.float32, device=x.device)
     theta = torch.pow(10000.0, -torch.arange(0, d, 2, dtype=torch.float32, device=x.device) / d)
