@@ -109,6 +109,18 @@ def test_globalpointer_flat_decoding_keeps_best_non_overlapping():
     assert kept == [Span(2, 6, "B")]
 
 
+def test_globalpointer_decoding_ignores_padding_and_reversed_spans():
+    """Zeros where an ONNX runner pads scores back pass a negative threshold; they must not become spans."""
+    head = GlobalPointer(8, ["A", "B"], threshold=-1.0)
+    scores = torch.full((2, 2, 4, 4), -5.0)
+    scores[1, :, 2:, :] = scores[1, :, :, 2:] = 0.0      # row 1 is 2 characters long, padded with zeros
+    scores[0, 1, 3, 1] = 2.0                             # end before start
+    scores[0, 0, 0, 3], scores[1, 1, 0, 1] = 2.0, 1.5
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]], dtype=torch.bool)
+    spans = head.decode_outputs(scores, {"mask": mask})
+    assert [[(s.start, s.end, s.label) for s in row] for row in spans] == [[(0, 4, "A")], [(0, 2, "B")]]
+
+
 @pytest.mark.parametrize("scheme,scale", [("BIO", 1.0), ("BIOES", 1.0), ("BIOES", 8.0)])
 def test_pruned_viterbi_finds_the_best_path_with_many_tags(scheme, scale):
     torch.manual_seed(1)

@@ -102,11 +102,15 @@ class _SpanHead(nn.Module):
         return self.decode_outputs(self.outputs(h, batch), batch)
 
     def decode_outputs(self, scores, batch):
-        keep = (scores > self.threshold) & span_mask(batch["mask"])
-        hits = keep.nonzero().tolist()
-        values = scores[keep].sigmoid().tolist()
+        """Spans scoring above the threshold, kept only where `span_mask` holds: an ONNX runner pads its groups'
+        scores back with values the threshold may pass. The mask is read at the hits, not and-ed with every
+        (B, C, T, T) score."""
+        hits = (scores > self.threshold).nonzero()
+        row, _, start, end = hits.unbind(1)
+        hits = hits[span_mask(batch["mask"])[row, 0, start, end]]
+        values = scores[tuple(hits.t())].sigmoid().tolist()
         out = [[] for _ in range(scores.size(0))]
-        for (b, c, i, j), p in zip(hits, values):
+        for (b, c, i, j), p in zip(hits.tolist(), values):
             out[b].append(Span(i, j + 1, self.labels[c], p))
         return [self._flatten(spans) if self.flat else sorted(spans) for spans in out]
 
