@@ -217,12 +217,14 @@ def load_checkpoint(folder: Path, optimizer, scheduler, rng: random.Random,
     return meta
 
 
-def distributed() -> tuple[int, int]:
-    """(rank, world size); joins the process group when started by torchrun (gloo on CPU, nccl on GPU)."""
+def distributed() -> tuple[int, int, bool]:
+    """(rank, world size, joined): joins the process group when started by torchrun (gloo on CPU, nccl on GPU);
+    `joined` says this call created the group, so the caller destroys it when done."""
     import torch.distributed as dist
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+    joined = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized()
+    if joined:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+    return (dist.get_rank(), dist.get_world_size(), joined) if dist.is_initialized() else (0, 1, False)
 
 
 def train(cfg: Config, resume: bool = False) -> Result:
@@ -231,7 +233,7 @@ def train(cfg: Config, resume: bool = False) -> Result:
     A checkpoint is written after every epoch; `resume` continues from it (same seed, same data order) and
     ends where an uninterrupted run would."""
     t, m = cfg.train, cfg.model
-    rank, world = distributed()
+    rank, world, joined = distributed()
     torch.set_num_threads(t.threads or max(1, (os.cpu_count() or 1) // world))
     seed_everything(t.seed)
     pieces, dev = prepare(cfg)
@@ -348,4 +350,6 @@ def train(cfg: Config, resume: bool = False) -> Result:
     if world > 1:
         checksum = sum(p.detach().double().sum().item() for p in model.parameters())
         say(f"rank {rank}: final weights checksum {checksum:.10f}")
+    if joined:      # gloo's threads left to interpreter shutdown can abort the process (SIGABRT) after a good run
+        torch.distributed.destroy_process_group()
     return Result(out / "model", best_epoch, best_report, sum(epoch_times) / max(1, len(epoch_times)))
