@@ -264,7 +264,7 @@ def train(cfg: Config, resume: bool = False) -> Result:
     net = model
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
-        net = DistributedDataParallel(model, find_unused_parameters=True)
+        net = DistributedDataParallel(model)       # every trainable parameter gets a gradient
     say(f"train {len(pieces)} pieces, dev {len(dev)} examples, {len(labels)} labels, {len(featurizer.chars)} "
         f"units, {sum(p.numel() for p in model.parameters()):,} parameters, device {device}"
         + (f", rank {rank} of {world}" if world > 1 else ""))

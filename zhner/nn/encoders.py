@@ -103,6 +103,8 @@ class Transformer(nn.Module):
             self.model = AutoModel.from_pretrained(path, local_files_only=True)
         else:
             self.model = AutoModel.from_config(AutoConfig.from_pretrained(path, local_files_only=True))
+        if getattr(self.model, "pooler", None) is not None:   # the [CLS] pooler: no head reads it
+            self.model.pooler.requires_grad_(False)
         self.max_tokens = min(self.tokenizer.model_max_length, self.model.config.max_position_embeddings)
         self.dropout = nn.Dropout(dropout)
         self.dim = self.model.config.hidden_size

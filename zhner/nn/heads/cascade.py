@@ -46,12 +46,12 @@ class Cascade(nn.Module):
         return h @ w[:, :d].T, h @ w[:, d:].T + b
 
     def loss(self, h, batch):
-        loss = self.tagger.loss(h, batch)
-        if len(batch["spans"]):
-            b, c, i, j = batch["spans"].to(h.device).unbind(1)
-            a, e = self.type_parts(h)
-            loss = loss + F.cross_entropy(a[b, i] + e[b, j], c, reduction="sum") / batch["mask"].sum().clamp(min=1)
-        return loss
+        """Tagger loss + type loss. A batch without gold spans adds a type loss of 0 whose gradients reach the
+        typer as zeros, not as none, so DistributedDataParallel needs no search for unused parameters."""
+        b, c, i, j = batch["spans"].to(h.device).unbind(1)
+        a, e = self.type_parts(h)
+        typing = F.cross_entropy(a[b, i] + e[b, j], c, reduction="sum") / batch["mask"].sum().clamp(min=1)
+        return self.tagger.loss(h, batch) + typing
 
     def outputs(self, h, batch):
         return torch.cat([self.tagger.outputs(h, batch), *self.type_parts(h)], -1)
