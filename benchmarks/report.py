@@ -581,6 +581,21 @@ def main():
                   "| case | before ms | now ms | speed-up |", "|---|---|---|---|"]
         lines += [f"| {r['case']} | {r['old_ms']:.2f} | {r['new_ms']:.2f} | {r['speedup']:.2f}× |"
                   for r in kernels if r["against"] == kernels[-1]["against"]] + [""]
+    huge = results("hugepages")
+    if huge:
+        lines += ["### Huge pages", "",
+                  "PyTorch backs tensors of 2 MB or more with 2 MB transparent huge pages when THP_MEM_ALLOC_ENABLE "
+                  "is 1 (the kernel's `transparent_hugepage/enabled` must be `madvise` or `always`): far fewer page "
+                  "faults for the large tensors a step allocates and frees. zhner leaves it unset: the gain on "
+                  "this machine is within its noise (benchmarks/NOTES.md). One thread, each run a fresh process, "
+                  "the settings "
+                  f"interleaved, median of {huge[-1]['rounds']}: `python benchmarks/hugepages.py --rounds "
+                  f"{huge[-1]['rounds']}`.", "",
+                  "| command | 4 KB pages s | huge pages s | speed-up | peak RSS MB (4 KB / huge) | page faults "
+                  "(4 KB / huge) | same output |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['case']} | {r['small_s']:.1f} | {r['huge_s']:.1f} | {r['speedup']:.2f}× | "
+                  f"{r['small_rss_mb']:.0f} / {r['huge_rss_mb']:.0f} | {r['small_faults']:,} / {r['huge_faults']:,} | "
+                  f"{'yes' if r['same_output'] else 'no'} |" for r in huge[-4:]] + [""]
     lexicon = suite_tables(rows, "lexicon")
     if lexicon:
         lines += ["## Mined terms as lexicon features, e-commerce titles (issue 6)", "",
