@@ -7,8 +7,9 @@ import torch
 
 from helpers import NAMES, tiny_corpus
 from zhner import evaluate, write_corpus
-from zhner.config import load_config
-from zhner.model import load
+from zhner.config import ModelConfig, load_config
+from zhner.features.featurizer import Featurizer
+from zhner.model import NERModel, load
 from zhner.training import flatten, train
 
 @pytest.fixture(scope="module")
@@ -198,13 +199,10 @@ def test_loading_reads_no_pickle(tmp_path, monkeypatch):
 def test_every_trainable_parameter_gets_a_gradient(encoder, head, tiny_bert):
     """What lets DistributedDataParallel run without searching for unused parameters; also for a batch
     without gold spans."""
-    from zhner.config import ModelConfig
-    from zhner.features.featurizer import Featurizer
-    from zhner.model import NERModel
     examples = [flatten(ex)[0] for ex in tiny_corpus(8)] if head in ("softmax", "crf", "cascade") else tiny_corpus(8)
     cfg = ModelConfig(encoder=encoder, head=head, hidden=16, bigram_dim=8, word_dim=8, lexicon_dim=8,
                       max_length=100, transformer=str(tiny_bert) if encoder == "transformer" else None)
-    model = NERModel(cfg, sorted({s.label for ex in tiny_corpus() for s in ex.spans}),
+    model = NERModel(cfg, sorted({s.label for ex in examples for s in ex.spans}),
                      Featurizer.build(cfg, (ex.text for ex in examples)))
     for spans in ([ex.spans for ex in examples], [[] for _ in examples]):
         model.zero_grad(set_to_none=True)
