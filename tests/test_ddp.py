@@ -1,21 +1,25 @@
-"""torchrun with 2 processes (gloo): both ranks end with identical weights; only rank 0 writes files."""
+"""torchrun with 2 processes (gloo): both ranks end with identical weights (also with FGM, whose first
+backward skips the all-reduce); only rank 0 writes files."""
 import re
 import shutil
 import subprocess
 import sys
 
+import pytest
+
 from helpers import tiny_corpus
 from zhner import write_corpus
 
 
-def test_torchrun_two_ranks(tmp_path):
+@pytest.mark.parametrize("port,extra", [(29517, []), (29518, ["--train.adversarial", "1.0"])], ids=["plain", "fgm"])
+def test_torchrun_two_ranks(port, extra, tmp_path):
     write_corpus(tiny_corpus(80), tmp_path / "train.jsonl")
     out = tmp_path / "run"
     torchrun = shutil.which("torchrun") or f"{sys.executable} -m torch.distributed.run"
-    cmd = torchrun.split() + ["--nproc_per_node", "2", "--master_port", "29517", "-m", "zhner", "train",
+    cmd = torchrun.split() + ["--nproc_per_node", "2", "--master_port", str(port), "-m", "zhner", "train",
                               "--data.train", str(tmp_path / "train.jsonl"), "--model.hidden", "32",
                               "--model.head", "cascade", "--train.epochs", "3", "--train.batch_size", "8",
-                              "--train.output", str(out)]
+                              "--train.output", str(out)] + extra
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     sums = dict(re.findall(r"rank (\d): final weights checksum (-?[\d.]+)", res.stderr))

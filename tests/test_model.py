@@ -208,3 +208,32 @@ def test_every_trainable_parameter_gets_a_gradient(encoder, head, tiny_bert):
         model.zero_grad(set_to_none=True)
         model(model.make_batch([ex.text for ex in examples], spans)).backward()
         assert [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None] == []
+
+
+@pytest.mark.parametrize("encoder", ["bilstm", "transformer"])
+def test_fgm_steps_up_the_loss_gradient_and_adds_the_second_gradient(encoder, tiny_bert):
+    """With g = ∂L/∂x per example, L(x + r) - L(x) ≈ g·r = ε Σ_b ‖g_b‖ for a small ε, and the step's gradient is
+    ∇L(x) + ∇L(x + r) ≈ 2 ∇L(x); outside `watching()` the model is untouched."""
+    from zhner.training import FGM
+    examples = [flatten(ex)[0] for ex in tiny_corpus(8)]
+    cfg = ModelConfig(encoder=encoder, head="crf", hidden=16, bigram_dim=8, max_length=100,
+                      transformer=str(tiny_bert) if encoder == "transformer" else None)
+    model = NERModel(cfg, sorted({s.label for ex in examples for s in ex.spans}),
+                     Featurizer.build(cfg, (ex.text for ex in examples))).double().eval()
+    batch = model.make_batch([ex.text for ex in examples], [ex.spans for ex in examples])
+    clean = model(batch)
+    clean.backward()
+    clean_grads = [p.grad.clone() for p in model.parameters() if p.grad is not None]
+    model.zero_grad(set_to_none=True)
+    fgm, epsilon = FGM(model, 1e-4), 1e-4
+    with fgm.watching():
+        loss = model(batch)
+        loss.backward()
+        g_norms = fgm.grad.flatten(1).norm(dim=1)
+        adversarial = fgm.backward(model, batch)
+    assert loss.item() == pytest.approx(clean.item(), rel=1e-12) and len(g_norms) == len(examples)
+    assert adversarial.item() - clean.item() == pytest.approx(epsilon * g_norms.sum().item(), rel=1e-2)
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    assert len(grads) == len(clean_grads)
+    assert all((g - 2 * c).norm() <= 1e-3 * c.norm() + 1e-12 for g, c in zip(grads, clean_grads))  # key bias: 0
+    assert model(batch).item() == pytest.approx(clean.item(), rel=1e-12)

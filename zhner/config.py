@@ -78,6 +78,7 @@ class TrainConfig:
     warmup: float = 0.05           # fraction of steps with linear warm-up, then linear decay to 0
     patience: int = 3              # epochs without dev F1 gain, once F1 > 0, before stopping (0 = never stop early)
     ema: float = 0.0               # decay of a moving average of the weights, evaluated and saved (0 = off)
+    adversarial: float = 0.0       # FGM: ε of a step of the embedded input up its loss gradient, also trained on
     seed: int = 42
     threads: int = 0               # torch CPU threads (0 = all cores)
 
@@ -185,6 +186,8 @@ def validate(cfg: Config) -> Config:
         raise ConfigError("model.max_length must be at least 16")
     if not 0 <= cfg.train.ema < 1:
         raise ConfigError("train.ema must be at least 0 (off) and below 1, such as 0.999")
+    if cfg.train.adversarial < 0:
+        raise ConfigError("train.adversarial must be at least 0 (off), such as 1.0")
     return cfg
 
 

@@ -1,6 +1,7 @@
 """The training loop: length-bucketed batches, AdamW with three learning rates (pretrained encoder, CRF
-transitions, the rest), gradient clipping, linear warm-up then decay, dev entity F1 after every epoch,
-early stopping, and the best model kept. Writes `<output>/model/`, `<output>/log.jsonl`, `<output>/curve.png`.
+transitions, the rest), optional FGM adversarial steps, gradient clipping, linear warm-up then decay, dev entity
+F1 after every epoch, early stopping, and the best model kept. Writes `<output>/model/`, `<output>/log.jsonl`,
+`<output>/curve.png`.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from .features.featurizer import Featurizer
 from .files import atomic_directory, recover
 from .metrics import Report, evaluate
 from .model import NERModel, load
+from .nn.encoders import Transformer
 from .spans import Example
 from .windows import chunk
 
@@ -116,6 +118,48 @@ class WeightAverage:
     def _swap(self):
         for s, p in zip(self.shadow, self.params):
             p.data, s.data = s.data, p.data
+
+
+class FGM:
+    """Adversarial training by the fast gradient method (Miyato et al., 2017) on the embedded input x (for a
+    transformer, its word-piece embeddings): within `watching()`, the clean pass keeps g = ∂L/∂x; `backward`
+    then back-propagates L(x + r) with r = ε·g / ‖g‖₂ per example, so the step follows ∇L(x) + ∇L(x + r)."""
+
+    def __init__(self, model: NERModel, epsilon: float):
+        encoder = model.encoder
+        self.layer = encoder.model.get_input_embeddings() if isinstance(encoder, Transformer) else encoder.embed
+        self.epsilon, self.grad, self.r = epsilon, None, None
+
+    @contextmanager
+    def watching(self):
+        handle = self.layer.register_forward_hook(self._hook)
+        try:
+            yield
+        finally:
+            handle.remove()
+            self.grad = self.r = None
+
+    def _hook(self, module, inputs, x):
+        if self.r is not None:
+            return x + self.r
+        if x.requires_grad:
+            x.register_hook(self._keep)
+        return None
+
+    def _keep(self, grad):
+        self.grad = grad
+
+    def backward(self, net, tensors) -> torch.Tensor:
+        """Back-propagate and return L(x + r), after the clean pass's backward."""
+        norm = self.grad.flatten(1).norm(dim=1).clamp_min(1e-12)
+        self.r = self.epsilon * self.grad / norm.view(-1, *[1] * (self.grad.dim() - 1))
+        self.grad = None
+        try:
+            loss = net(tensors)
+            loss.backward()
+        finally:
+            self.r = None
+        return loss.detach()
 
 
 def plot(log_rows, path):
@@ -274,6 +318,7 @@ def train(cfg: Config, resume: bool = False) -> Result:
     out = Path(t.output)
     rng = random.Random(t.seed)
     average = WeightAverage(model, t.ema) if t.ema else None
+    fgm = FGM(model, t.adversarial) if t.adversarial else None
     rows, best, best_epoch, best_report, stale, epoch_times, first = [], -1.0, 0, None, 0, [], 1
     if resume:
         state = load_checkpoint(checkpoint, optimizer, scheduler, rng, average)
@@ -298,9 +343,13 @@ def train(cfg: Config, resume: bool = False) -> Result:
             tick = time.time()
             tensors = model.make_batch([ex.text for ex in batch], [ex.spans for ex in batch])
             batch_seconds += time.time() - tick
-            loss = net(tensors)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            with fgm.watching() if fgm else nullcontext():
+                with net.no_sync() if fgm and world > 1 else nullcontext():     # one gradient all-reduce per step
+                    loss = net(tensors)
+                    loss.backward()
+                if fgm:
+                    fgm.backward(net, tensors)
             torch.nn.utils.clip_grad_norm_(model.parameters(), t.clip)
             optimizer.step()
             scheduler.step()
