@@ -10,7 +10,7 @@ from zhner import evaluate, write_corpus
 from zhner.config import ModelConfig, load_config
 from zhner.features.featurizer import Featurizer
 from zhner.model import NERModel, load
-from zhner.training import flatten, train
+from zhner.training import FGM, flatten, train
 
 @pytest.fixture(scope="module")
 def corpus_file(tmp_path_factory):
@@ -195,15 +195,20 @@ def test_loading_reads_no_pickle(tmp_path, monkeypatch):
     assert load(folder).predict(["张三在北京"])[0]
 
 
+def tiny_model(examples, **settings) -> NERModel:
+    """An untrained model over `examples`' characters and labels (BiLSTM 16 wide, bigrams 8 unless `settings`)."""
+    cfg = ModelConfig(**{"hidden": 16, "bigram_dim": 8, "max_length": 100, **settings})
+    return NERModel(cfg, sorted({s.label for ex in examples for s in ex.spans}),
+                    Featurizer.build(cfg, (ex.text for ex in examples)))
+
+
 @pytest.mark.parametrize("encoder,head", CASES)
 def test_every_trainable_parameter_gets_a_gradient(encoder, head, tiny_bert):
     """What lets DistributedDataParallel run without searching for unused parameters; also for a batch
     without gold spans."""
     examples = [flatten(ex)[0] for ex in tiny_corpus(8)] if head in ("softmax", "crf", "cascade") else tiny_corpus(8)
-    cfg = ModelConfig(encoder=encoder, head=head, hidden=16, bigram_dim=8, word_dim=8, lexicon_dim=8,
-                      max_length=100, transformer=str(tiny_bert) if encoder == "transformer" else None)
-    model = NERModel(cfg, sorted({s.label for ex in examples for s in ex.spans}),
-                     Featurizer.build(cfg, (ex.text for ex in examples)))
+    model = tiny_model(examples, encoder=encoder, head=head, word_dim=8, lexicon_dim=8,
+                       transformer=str(tiny_bert) if encoder == "transformer" else None)
     for spans in ([ex.spans for ex in examples], [[] for _ in examples]):
         model.zero_grad(set_to_none=True)
         model(model.make_batch([ex.text for ex in examples], spans)).backward()
@@ -212,20 +217,18 @@ def test_every_trainable_parameter_gets_a_gradient(encoder, head, tiny_bert):
 
 @pytest.mark.parametrize("encoder", ["bilstm", "transformer"])
 def test_fgm_steps_up_the_loss_gradient_and_adds_the_second_gradient(encoder, tiny_bert):
-    """With g = ∂L/∂x per example, L(x + r) - L(x) ≈ g·r = ε Σ_b ‖g_b‖ for a small ε, and the step's gradient is
-    ∇L(x) + ∇L(x + r) ≈ 2 ∇L(x); outside `watching()` the model is untouched."""
-    from zhner.training import FGM
+    """With g = ∂L/∂x per example, L(x + r) - L(x) ≈ g·r = ε Σ_b ‖g_b‖ for a small ε, and the step's
+    gradient is ∇L(x) + ∇L(x + r) ≈ 2 ∇L(x); outside `watching()` the model is untouched."""
     examples = [flatten(ex)[0] for ex in tiny_corpus(8)]
-    cfg = ModelConfig(encoder=encoder, head="crf", hidden=16, bigram_dim=8, max_length=100,
-                      transformer=str(tiny_bert) if encoder == "transformer" else None)
-    model = NERModel(cfg, sorted({s.label for ex in examples for s in ex.spans}),
-                     Featurizer.build(cfg, (ex.text for ex in examples))).double().eval()
+    model = tiny_model(examples, encoder=encoder, head="crf",
+                       transformer=str(tiny_bert) if encoder == "transformer" else None).double().eval()
     batch = model.make_batch([ex.text for ex in examples], [ex.spans for ex in examples])
     clean = model(batch)
     clean.backward()
     clean_grads = [p.grad.clone() for p in model.parameters() if p.grad is not None]
     model.zero_grad(set_to_none=True)
-    fgm, epsilon = FGM(model, 1e-4), 1e-4
+    epsilon = 1e-4
+    fgm = FGM(model, epsilon)
     with fgm.watching():
         loss = model(batch)
         loss.backward()

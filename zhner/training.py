@@ -154,11 +154,9 @@ class FGM:
         norm = self.grad.flatten(1).norm(dim=1).clamp_min(1e-12)
         self.r = self.epsilon * self.grad / norm.view(-1, *[1] * (self.grad.dim() - 1))
         self.grad = None
-        try:
-            loss = net(tensors)
-            loss.backward()
-        finally:
-            self.r = None
+        loss = net(tensors)             # `watching()` clears r on the way out, also after an error
+        loss.backward()
+        self.r = None
         return loss.detach()
 
 
