@@ -589,8 +589,7 @@ def main():
                   "faults for the large tensors a step allocates and frees. zhner leaves it unset: over three runs "
                   "it gained 1.03–1.19× with the 431-type GlobalPointer and 0.94–1.09× elsewhere, the bundled "
                   "model always a little slower (benchmarks/NOTES.md). One thread, each run a fresh process, "
-                  "the settings "
-                  f"interleaved, median of {huge[-1]['rounds']}: `python benchmarks/hugepages.py --rounds "
+                  f"the settings interleaved, median of {huge[-1]['rounds']}: `python benchmarks/hugepages.py --rounds "
                   f"{huge[-1]['rounds']}`.", "",
                   "| command | 4 KB pages s | huge pages s | speed-up | peak RSS MB (4 KB / huge) | page faults "
                   "(4 KB / huge) | same output |", "|---|---|---|---|---|---|---|"]
