@@ -467,6 +467,39 @@ def postag_table() -> list[str]:
     return out + [""]
 
 
+def adversarial_table() -> list[str]:
+    """The MSRA recipe with and without FGM, paired by seed (`adversarial.jsonl`), and the mean paired gain."""
+    runs = results("adversarial")
+    if not runs:
+        return []
+    out = ["MSRA, `configs/msra.toml` with and without adversarial training (FGM, `train.adversarial = ε`), paired "
+           "by seed, with a shortened budget so that a pair trains side by side (one thread each) within a session. "
+           "Command: `python benchmarks/adversarial.py --seeds 1,2,42 --epsilons 0,1 --epochs 8 --jobs 2`. "
+           "\"Without the list\" leaves out the longest test record, the list of names where most of the recipe's "
+           "seed spread lies:", "",
+           "| seed | ε | commit | epochs run | best epoch | s/epoch | P | R | F1 | F1 without the list | F1 per type |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(runs, key=lambda r: (r["epochs"], r["seed"], r["adversarial"])):
+        types = ", ".join(f"{t} {pct(v['f1'])}" for t, v in sorted(r["per_type"].items()))
+        out.append(f"| {r['seed']} | {r['adversarial']:g} | {r['commit']} | {r['epochs_run']} of {r['epochs']} | "
+                   f"{r['best_epoch']} | {r['seconds_per_epoch']:.0f} | {pct(r['precision'])} | {pct(r['recall'])} | "
+                   f"**{pct(r['f1'])}** | {pct(r['f1_without_longest'])} | {types} |")
+    by = {(r["epochs"], r["seed"], r["adversarial"]): r for r in runs}
+    pairs = [(by[e, s, 0.0], r) for (e, s, a), r in sorted(by.items()) if a and (e, s, 0.0) in by]
+    if len(pairs) > 1:
+        out.append("")
+        for field, name in (("f1", "F1"), ("f1_without_longest", "F1 without the list")):
+            gain = [b[field] - a[field] for a, b in pairs]
+            mean, sd = mean_sd(gain)
+            before, after = (sum(r[field] for r in side) / len(pairs) for side in zip(*pairs))
+            out.append(f"- {name}, {len(pairs)} pairs: mean without FGM {pct(before)}, with {pct(after)}; gain per "
+                       "seed " + ", ".join(f"{100 * g:+.2f}" for g in gain)
+                       + f" (mean {100 * mean:+.2f}, sd {100 * sd:.2f}).")
+        cost = [b["seconds_per_epoch"] / a["seconds_per_epoch"] for a, b in pairs]
+        out.append("- Seconds per epoch with FGM / without: " + ", ".join(f"{c:.2f}×" for c in cost) + ".")
+    return out + [""]
+
+
 def main():
     rows = results("ner")
     lines = ["# Benchmarks", "", "Every number here comes from the JSON lines in `benchmarks/results/`, written by the "
@@ -539,7 +572,7 @@ def main():
                   "code, and the table before it the recipes as they now are, retrained in session 19 (MSRA at "
                   "full size with and without the weight average it now keeps).",
                   ""] + recipe + seed_table(rows) + rerun_table(rows) + msra_runs_table() + recipes_now_table() \
-            + seeds_now_table() + postag_table() + type_weight_table()
+            + seeds_now_table() + postag_table() + type_weight_table() + adversarial_table()
     features = results("features")
     if features:
         lines += ["### Cost of the features", "",

@@ -1,0 +1,97 @@
+"""Issue-4 benchmark: the MSRA recipe with and without adversarial training (FGM, `train.adversarial = ε`),
+paired by seed.
+
+Each (seed, ε) trains `configs/msra.toml` with `--train.epochs E --train.seed S --train.threads 1
+[--train.adversarial ε]` into runs/bench/adversarial/msra-eE-sS[-fgmε] (a run with a saved model and a `DONE`
+file is reused), then scores its model on MSRA test with one thread: P / R / F1, per type, and F1 without the
+longest test record (a 2,427-character list of names, where most of the recipe's seed spread lies). One JSON
+line per run goes to benchmarks/results/adversarial.jsonl; recorded runs are skipped. The vectors named in
+configs/msra.toml must exist (its header builds them); `--jobs 2` trains two runs at once, one per core.
+
+    python benchmarks/adversarial.py --seeds 1,2,42 --epsilons 0,1 --epochs 8 --jobs 2
+    python benchmarks/report.py
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST = ROOT.parent / "shared" / "data" / "msra" / "msra_test_bio"
+RESULTS = ROOT / "benchmarks" / "results" / "adversarial.jsonl"
+RUNS = ROOT / "runs" / "bench" / "adversarial"
+
+
+def run_dir(epochs: int, seed: int, eps: float) -> Path:
+    return RUNS / (f"msra-e{epochs}-s{seed}" + (f"-fgm{eps:g}" if eps else ""))
+
+
+def train(epochs: int, seed: int, eps: float) -> None:
+    """Train one run unless it finished before; `commit` records the code it trained with."""
+    out = run_dir(epochs, seed, eps)
+    if (out / "DONE").exists():
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
+                            text=True).stdout.strip()
+    (out / "commit").write_text(commit)
+    command = ["zhner", "train", "--config", "configs/msra.toml", "--train.epochs", str(epochs), "--train.seed",
+               str(seed), "--train.threads", "1", "--train.output", str(out)]
+    command += ["--train.adversarial", str(eps)] if eps else []
+    with open(out / "train.log", "w") as log:
+        subprocess.run(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=True,
+                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+    (out / "DONE").write_text(" ".join(command))
+
+
+def score(epochs: int, seed: int, eps: float, gold) -> dict:
+    from zhner import evaluate, load
+    out = run_dir(epochs, seed, eps)
+    pred = load(out / "model").predict([ex.text for ex in gold], batch_size=64)
+    longest = max(range(len(gold)), key=lambda i: len(gold[i].text))
+    rest = [i for i in range(len(gold)) if i != longest]
+    report = evaluate(gold, pred)
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    best = max(log, key=lambda r: r["dev_f1"])
+    return {"seed": seed, "epochs": epochs, "adversarial": eps, "precision": report.micro.precision,
+            "recall": report.micro.recall, "f1": report.micro.f1, "per_type": report.to_dict()["per_type"],
+            "f1_without_longest": evaluate([gold[i] for i in rest], [pred[i] for i in rest]).micro.f1,
+            "longest_chars": len(gold[longest].text), "epochs_run": len(log), "best_epoch": best["epoch"],
+            "best_dev_f1": best["dev_f1"], "seconds_per_epoch": sum(r["seconds"] for r in log) / len(log),
+            "commit": (out / "commit").read_text().strip(), "command": (out / "DONE").read_text(),
+            "finished": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime((out / "DONE").stat().st_mtime))}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", default="1,2,42")
+    p.add_argument("--epsilons", default="0,1", help="ε values; 0 trains without FGM")
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--jobs", type=int, default=1, help="trainings at once (one thread each)")
+    p.add_argument("--results", default=str(RESULTS))
+    args = p.parse_args()
+    results = Path(args.results)
+    done = {(r["seed"], r["epochs"], r["adversarial"]) for r in map(json.loads, results.read_text().splitlines())} \
+        if results.exists() else set()
+    todo = [(args.epochs, int(s), float(e)) for s in args.seeds.split(",") for e in args.epsilons.split(",")
+            if (int(s), args.epochs, float(e)) not in done]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        list(pool.map(lambda run: train(*run), todo))
+    import torch
+    from zhner import read_corpus
+    torch.set_num_threads(1)
+    gold = read_corpus(TEST).examples
+    for run in todo:
+        row = score(*run, gold)
+        with results.open("a") as f:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        print(json.dumps({k: row[k] for k in ("seed", "adversarial", "f1", "f1_without_longest")}))
+
+
+if __name__ == "__main__":
+    main()
