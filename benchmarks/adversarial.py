@@ -2,7 +2,7 @@
 paired by seed.
 
 Each (seed, ε) trains `configs/msra.toml` with `--train.epochs E --train.seed S --train.threads 1
-[--train.adversarial ε]` into runs/bench/adversarial/msra-eE-sS[-fgmε] (a run with a saved model and a `DONE`
+--train.adversarial ε` into runs/bench/adversarial/msra-eE-sS[-fgmε] (a run with a saved model and a `DONE`
 file is reused), then scores its model on MSRA test with one thread: P / R / F1, per type, and F1 without the
 longest test record (a 2,427-character list of names, where most of the recipe's seed spread lies). One JSON
 line per run goes to benchmarks/results/adversarial.jsonl; recorded runs are skipped. The vectors named in
@@ -41,8 +41,7 @@ def train(epochs: int, seed: int, eps: float) -> None:
                             text=True).stdout.strip()
     (out / "commit").write_text(commit)
     command = ["zhner", "train", "--config", "configs/msra.toml", "--train.epochs", str(epochs), "--train.seed",
-               str(seed), "--train.threads", "1", "--train.output", str(out)]
-    command += ["--train.adversarial", str(eps)] if eps else []
+               str(seed), "--train.threads", "1", "--train.adversarial", f"{eps:g}", "--train.output", str(out)]
     with open(out / "train.log", "w") as log:
         subprocess.run(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=True,
                        env={**os.environ, "OMP_NUM_THREADS": "1"})
