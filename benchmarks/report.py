@@ -474,11 +474,14 @@ def adversarial_table() -> list[str]:
     runs = results("adversarial")
     if not runs:
         return []
+    by = {(r["epochs"], r["seed"], r["adversarial"]): r for r in runs}
+    alone = sorted(str(s) for e, s, a in by if a and (e, s, 0.0) not in by)
     out = ["MSRA, `configs/msra.toml` with and without adversarial training (FGM, `train.adversarial = ε`), paired "
            "by seed, with a budget of 8 epochs so that a pair trains side by side (one thread each) within a "
            "session; since session 26 `configs/msra.toml` is the ε = 1 row's settings. Command: `python "
-           "benchmarks/adversarial.py --seeds 1,2,42 --epsilons 0,1 --epochs 8 --jobs 2` (seeds 1 and 2 without "
-           "FGM are not run yet; their FGM runs spent two epochs beside a CI run, hence the slower epochs). "
+           "benchmarks/adversarial.py --seeds 1,2,42 --epsilons 0,1 --epochs 8 --jobs 2` (seeds 1 and 2 with FGM "
+           "spent their first two epochs beside a CI run, hence their slower epochs"
+           + (f"; without FGM, seed{'s' * (len(alone) > 1)} {' and '.join(alone)} not run yet" if alone else "") + "). "
            "\"Without the list\" leaves out the longest test record, the list of names where most of the recipe's "
            "seed spread lies:", "",
            "| seed | ε | commit | epochs run | best epoch | s/epoch | P | R | F1 | F1 without the list | F1 per type |",
@@ -488,7 +491,6 @@ def adversarial_table() -> list[str]:
         out.append(f"| {r['seed']} | {r['adversarial']:g} | {r['commit']} | {r['epochs_run']} of {r['epochs']} | "
                    f"{r['best_epoch']} | {r['seconds_per_epoch']:.0f} | {pct(r['precision'])} | {pct(r['recall'])} | "
                    f"**{pct(r['f1'])}** | {pct(r['f1_without_longest'])} | {types} |")
-    by = {(r["epochs"], r["seed"], r["adversarial"]): r for r in runs}
     pairs = [(by[e, s, 0.0], r) for (e, s, a), r in sorted(by.items()) if a and (e, s, 0.0) in by]
     if len(pairs) > 1:
         out.append("")
