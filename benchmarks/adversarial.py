@@ -49,16 +49,15 @@ def train(epochs: int, seed: int, eps: float) -> None:
 
 
 def score(epochs: int, seed: int, eps: float, gold) -> dict:
+    from ner import score as scores
     from zhner import evaluate, load
     out = run_dir(epochs, seed, eps)
     pred = load(out / "model").predict([ex.text for ex in gold], batch_size=64)
     longest = max(range(len(gold)), key=lambda i: len(gold[i].text))
     rest = [i for i in range(len(gold)) if i != longest]
-    report = evaluate(gold, pred)
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     best = max(log, key=lambda r: r["dev_f1"])
-    return {"seed": seed, "epochs": epochs, "adversarial": eps, "precision": report.micro.precision,
-            "recall": report.micro.recall, "f1": report.micro.f1, "per_type": report.to_dict()["per_type"],
+    return {"seed": seed, "epochs": epochs, "adversarial": eps, **scores(gold, pred),
             "f1_without_longest": evaluate([gold[i] for i in rest], [pred[i] for i in rest]).micro.f1,
             "longest_chars": len(gold[longest].text), "epochs_run": len(log), "best_epoch": best["epoch"],
             "best_dev_f1": best["dev_f1"], "seconds_per_epoch": sum(r["seconds"] for r in log) / len(log),

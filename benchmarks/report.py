@@ -378,16 +378,20 @@ def recipes_now_table() -> list[str]:
     return out + [""]
 
 
+def msra_seed_runs() -> list[dict]:
+    """`configs/msra.toml` before session 26 over seeds 42 (the weight average, `ner_msra_s19`), 1 and 2
+    (`ner_msra_s20`)."""
+    return [r for r in results("ner_msra_s19") if r["name"] == AVERAGE] + results("ner_msra_s20")
+
+
 def seeds_now_table() -> list[str]:
     """The recipes as they now are over seeds: session 19's seed-42 runs (`ner_rerun_s19`, and MSRA's weight
     average in `ner_msra_s19`) beside session 20's (`ner_seeds_s20`, `ner_msra_s20`), with mean and sample
     standard deviation."""
-    first = {"cluener": [r for r in results("ner_rerun_s19") if r["dataset"] == "cluener"],
-             "msra": [r for r in results("ner_msra_s19") if r["name"] == AVERAGE]}
-    more = {"cluener": results("ner_seeds_s20"), "msra": results("ner_msra_s20")}
+    seeds = {"cluener": [r for r in results("ner_rerun_s19") if r["dataset"] == "cluener"]
+             + results("ner_seeds_s20"), "msra": msra_seed_runs()}
     out = []
-    for ds in first:
-        runs = first[ds] + more[ds]
+    for ds, runs in seeds.items():
         if len(runs) < 2:
             continue
         f1 = [r["f1"] for r in runs]
@@ -503,8 +507,7 @@ def adversarial_table() -> list[str]:
                        + f" (mean {100 * mean:+.2f}, sd {100 * sd:.2f}).")
         cost = [b["seconds_per_epoch"] / a["seconds_per_epoch"] for a, b in pairs]
         out.append("- Seconds per epoch with FGM / without: " + ", ".join(f"{c:.2f}×" for c in cost) + ".")
-    recipe = {r["seed"]: r for r in [r for r in results("ner_msra_s19") if r["name"] == AVERAGE]
-              + results("ner_msra_s20")}
+    recipe = {r["seed"]: r for r in msra_seed_runs()}
     fgm = {r["seed"]: r for r in runs if r["adversarial"] and r["seed"] in recipe}
     if len(fgm) > 1:
         gain = [fgm[s]["f1"] - recipe[s]["f1"] for s in sorted(fgm)]
