@@ -21,6 +21,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ner import commit, epoch_log, per_epoch, score as scores
+
 ROOT = Path(__file__).resolve().parents[1]
 TEST = ROOT.parent / "shared" / "data" / "msra" / "msra_test_bio"
 RESULTS = ROOT / "benchmarks" / "results" / "adversarial.jsonl"
@@ -37,9 +39,7 @@ def train(epochs: int, seed: int, eps: float) -> None:
     if (out / "DONE").exists():
         return
     out.mkdir(parents=True, exist_ok=True)
-    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
-                            text=True).stdout.strip()
-    (out / "commit").write_text(commit)
+    (out / "commit").write_text(commit())
     command = ["zhner", "train", "--config", "configs/msra.toml", "--train.epochs", str(epochs), "--train.seed",
                str(seed), "--train.threads", "1", "--train.adversarial", f"{eps:g}", "--train.output", str(out)]
     with open(out / "train.log", "w") as log:
@@ -49,18 +49,17 @@ def train(epochs: int, seed: int, eps: float) -> None:
 
 
 def score(epochs: int, seed: int, eps: float, gold) -> dict:
-    from ner import score as scores
     from zhner import evaluate, load
     out = run_dir(epochs, seed, eps)
     pred = load(out / "model").predict([ex.text for ex in gold], batch_size=64)
     longest = max(range(len(gold)), key=lambda i: len(gold[i].text))
     rest = [i for i in range(len(gold)) if i != longest]
-    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    log = epoch_log(out)
     best = max(log, key=lambda r: r["dev_f1"])
     return {"seed": seed, "epochs": epochs, "adversarial": eps, **scores(gold, pred),
             "f1_without_longest": evaluate([gold[i] for i in rest], [pred[i] for i in rest]).micro.f1,
             "longest_chars": len(gold[longest].text), "epochs_run": len(log), "best_epoch": best["epoch"],
-            "best_dev_f1": best["dev_f1"], "seconds_per_epoch": sum(r["seconds"] for r in log) / len(log),
+            "best_dev_f1": best["dev_f1"], "seconds_per_epoch": per_epoch(log, "seconds"),
             "commit": (out / "commit").read_text().strip(), "command": (out / "DONE").read_text(),
             "finished": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime((out / "DONE").stat().st_mtime))}
 

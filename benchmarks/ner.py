@@ -136,6 +136,22 @@ def score(gold, pred) -> dict:
             "per_type": report.to_dict()["per_type"]}
 
 
+def commit() -> str:
+    """The commit checked out in the repository (`git describe --always --dirty`)."""
+    return subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
+                          text=True).stdout.strip()
+
+
+def epoch_log(out: Path) -> list[dict]:
+    """A training run's per-epoch rows (its `log.jsonl`)."""
+    return [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+
+
+def per_epoch(log: list[dict], field: str) -> float:
+    """The mean of one field over a run's epochs (absent counts as 0)."""
+    return sum(r.get(field, 0) for r in log) / len(log)
+
+
 def chars_per_second(predict, texts) -> float:
     predict(texts[:64])                                       # warm-up
     start = time.perf_counter()
@@ -181,9 +197,9 @@ def run_zhner(args) -> dict:
     model = load(result.model_dir)
     texts = [ex.text for ex in test]
     pred = model.predict(texts, batch_size=64)
-    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
-    return {**score(test, pred), "config": overrides, "seconds_per_epoch": sum(r["seconds"] for r in log) / len(log),
-            "feature_seconds_per_epoch": sum(r.get("feature_seconds", 0) for r in log) / len(log),
+    log = epoch_log(out)
+    return {**score(test, pred), "config": overrides, "seconds_per_epoch": per_epoch(log, "seconds"),
+            "feature_seconds_per_epoch": per_epoch(log, "feature_seconds"),
             "epochs_run": len(log), "best_epoch": result.best_epoch, "train_seconds": train_seconds,
             "predict_chars_per_s": chars_per_second(lambda t: model.predict(t, batch_size=64), texts),
             "parameters": sum(p.numel() for p in model.parameters())}
@@ -325,11 +341,9 @@ def prepare_vectors(dataset):
 def child(args):
     runner = {"zhner": run_zhner, "spacy": run_spacy, "lac": run_lac, "crf": run_crf_timing}[args.system]
     result = runner(args)
-    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
-                            text=True).stdout.strip()
     result.update({"system": args.system, "suite": args.suite, "dataset": args.dataset, "name": args.name,
                    "epochs": args.epochs, "seed": args.seed, "limit": args.limit, "peak_rss_mb": peak_rss_mb(),
-                   "commit": commit, "finished": time.strftime("%Y-%m-%d %H:%M:%S")})
+                   "commit": commit(), "finished": time.strftime("%Y-%m-%d %H:%M:%S")})
     with open(args.results, "a", encoding="utf-8") as f:
         f.write(json.dumps(result, ensure_ascii=False) + "\n")
 
