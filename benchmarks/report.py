@@ -495,25 +495,28 @@ def adversarial_table() -> list[str]:
         out.append(f"| {r['seed']} | {r['adversarial']:g} | {r['commit']} | {r['epochs_run']} of {r['epochs']} | "
                    f"{r['best_epoch']} | {r['seconds_per_epoch']:.0f} | {pct(r['precision'])} | {pct(r['recall'])} | "
                    f"**{pct(r['f1'])}** | {pct(r['f1_without_longest'])} | {types} |")
-    pairs = [(by[e, s, 0.0], r) for (e, s, a), r in sorted(by.items()) if a and (e, s, 0.0) in by]
-    if len(pairs) > 1:
+    for eps in sorted({a for _, _, a in by if a}):
+        pairs = [(by[e, s, 0.0], r) for (e, s, a), r in sorted(by.items()) if a == eps and (e, s, 0.0) in by]
+        if not pairs:
+            continue
         out.append("")
         for field, name in (("f1", "F1"), ("f1_without_longest", "F1 without the list")):
             gain = [b[field] - a[field] for a, b in pairs]
-            mean, sd = mean_sd(gain)
             before, after = (sum(r[field] for r in side) / len(pairs) for side in zip(*pairs))
-            out.append(f"- {name}, {len(pairs)} pairs: mean without FGM {pct(before)}, with {pct(after)}; gain per "
-                       "seed " + ", ".join(f"{100 * g:+.2f}" for g in gain)
-                       + f" (mean {100 * mean:+.2f}, sd {100 * sd:.2f}).")
+            spread = " (mean {:+.2f}, sd {:.2f})".format(*(100 * x for x in mean_sd(gain))) if len(pairs) > 1 else ""
+            out.append(f"- ε = {eps:g}, {name}, {len(pairs)} pair{'s' * (len(pairs) > 1)}: "
+                       f"{'mean ' * (len(pairs) > 1)}without FGM {pct(before)}, with {pct(after)}; gain per seed "
+                       + ", ".join(f"{b['seed']} {100 * g:+.2f}" for g, (_, b) in zip(gain, pairs)) + f"{spread}.")
         cost = [b["seconds_per_epoch"] / a["seconds_per_epoch"] for a, b in pairs]
-        out.append("- Seconds per epoch with FGM / without: " + ", ".join(f"{c:.2f}×" for c in cost) + ".")
+        out.append(f"- ε = {eps:g}, seconds per epoch with FGM / without: " + ", ".join(f"{c:.2f}×" for c in cost)
+                   + ".")
     recipe = {r["seed"]: r for r in msra_seed_runs()}
-    fgm = {r["seed"]: r for r in runs if r["adversarial"] and r["seed"] in recipe}
+    fgm = {r["seed"]: r for r in runs if r["adversarial"] == 1.0 and r["seed"] in recipe}
     if len(fgm) > 1:
         gain = [fgm[s]["f1"] - recipe[s]["f1"] for s in sorted(fgm)]
         mean, sd = mean_sd(gain)
-        out += ["", "Against the ≤ 20-epoch recipe without FGM (`configs/msra.toml` until session 26, its seed table "
-                "above), seed by seed: "
+        out += ["", "ε = 1 against the ≤ 20-epoch recipe without FGM (`configs/msra.toml` until session 26, its seed "
+                "table above), seed by seed: "
                 + "; ".join(f"seed {s}: {pct(recipe[s]['f1'])} in {recipe[s]['epochs_run']} epochs "
                             f"({recipe[s]['epochs_run'] * recipe[s]['seconds_per_epoch'] / 3600:.1f} h) → "
                             f"{pct(fgm[s]['f1'])} in {fgm[s]['epochs_run']} "
