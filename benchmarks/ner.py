@@ -136,9 +136,9 @@ def score(gold, pred) -> dict:
             "per_type": report.to_dict()["per_type"]}
 
 
-def commit() -> str:
-    """The commit checked out in the repository (`git describe --always --dirty`)."""
-    return subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
+def commit(repo: Path = ROOT) -> str:
+    """The commit checked out in a repository (`git describe --always --dirty`), this one by default."""
+    return subprocess.run(["git", "-C", str(repo), "describe", "--always", "--dirty"], capture_output=True,
                           text=True).stdout.strip()
 
 

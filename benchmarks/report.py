@@ -478,7 +478,7 @@ def adversarial_table() -> list[str]:
     runs = results("adversarial")
     if not runs:
         return []
-    by = {(r["epochs"], r["seed"], r["adversarial"]): r for r in runs}
+    by = {(r["epochs"], r["seed"], r["adversarial"]): r for r in runs if not r.get("fresh")}
     alone = sorted(str(s) for e, s, a in by if a and (e, s, 0.0) not in by)
     out = ["MSRA, `configs/msra.toml` with and without adversarial training (FGM, `train.adversarial = ε`), paired "
            "by seed, with a budget of 8 epochs so that a pair trains side by side (one thread each) within a "
@@ -487,12 +487,15 @@ def adversarial_table() -> list[str]:
            "spent their first two epochs beside a CI run, hence their slower epochs"
            + (f"; without FGM, seed{'s' * (len(alone) > 1)} {' and '.join(alone)} not run yet" if alone else "") + "). "
            "\"Without the list\" leaves out the longest test record, the list of names where most of the recipe's "
-           "seed spread lies:", "",
+           "seed spread lies" + (". A \"fresh clone\" row is a new user's path: a clone, the README's install, the "
+                                 "header commands of `configs/msra.toml` as written, then `python "
+                                 "benchmarks/adversarial.py --fresh DIR`" if any(r.get("fresh") for r in runs) else "")
+           + ":", "",
            "| seed | ε | commit | epochs run | best epoch | s/epoch | P | R | F1 | F1 without the list | F1 per type |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(runs, key=lambda r: (r["epochs"], r["seed"], r["adversarial"])):
         types = ", ".join(f"{t} {pct(v['f1'])}" for t, v in sorted(r["per_type"].items()))
-        out.append(f"| {r['seed']} | {r['adversarial']:g} | {r['commit']} | {r['epochs_run']} of {r['epochs']} | "
+        out.append(f"| {r['seed']}{' (fresh clone)' * bool(r.get('fresh'))} | {r['adversarial']:g} | {r['commit']} | {r['epochs_run']} of {r['epochs']} | "
                    f"{r['best_epoch']} | {r['seconds_per_epoch']:.0f} | {pct(r['precision'])} | {pct(r['recall'])} | "
                    f"**{pct(r['f1'])}** | {pct(r['f1_without_longest'])} | {types} |")
     for eps in sorted({a for _, _, a in by if a}):
