@@ -97,7 +97,7 @@ def main():
         if args.fresh:
             out = Path(args.fresh).resolve()
             row.update(score(out, gold), fresh=True, commit=commit(out.parent), finished=finished(out / "log.jsonl"),
-                       command="a fresh clone, the README's install and configs/msra.toml's header (benchmarks/NOTES.md)")
+                       command="a fresh clone, the README's install, configs/msra.toml's header (see NOTES.md)")
         else:
             out = run_dir(epochs, seed, eps)
             row.update(score(out, gold), commit=(out / "commit").read_text().strip(),

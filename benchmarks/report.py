@@ -495,7 +495,8 @@ def adversarial_table() -> list[str]:
            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(runs, key=lambda r: (r["epochs"], r["seed"], r["adversarial"])):
         types = ", ".join(f"{t} {pct(v['f1'])}" for t, v in sorted(r["per_type"].items()))
-        out.append(f"| {r['seed']}{' (fresh clone)' * bool(r.get('fresh'))} | {r['adversarial']:g} | {r['commit']} | {r['epochs_run']} of {r['epochs']} | "
+        seed = f"{r['seed']} (fresh clone)" if r.get("fresh") else r["seed"]
+        out.append(f"| {seed} | {r['adversarial']:g} | {r['commit']} | {r['epochs_run']} of {r['epochs']} | "
                    f"{r['best_epoch']} | {r['seconds_per_epoch']:.0f} | {pct(r['precision'])} | {pct(r['recall'])} | "
                    f"**{pct(r['f1'])}** | {pct(r['f1_without_longest'])} | {types} |")
     for eps in sorted({a for _, _, a in by if a}):
