@@ -485,6 +485,8 @@ def adversarial_table() -> list[str]:
            "session; since session 26 `configs/msra.toml` is the ε = 1 row's settings. Command: `python "
            "benchmarks/adversarial.py --seeds 1,2,42 --epsilons 0,1 --epochs 8 --jobs 2` (seeds 1 and 2 with FGM "
            "spent their first two epochs beside a CI run, hence their slower epochs"
+           + "".join(f"; ε = {a:g}: `--seeds {','.join(str(r['seed']) for r in runs if r['adversarial'] == a)} "
+                     f"--epsilons {a:g}`" for a in sorted({r["adversarial"] for r in runs} - {0.0, 1.0}))
            + (f"; without FGM, seed{'s' * (len(alone) > 1)} {' and '.join(alone)} not run yet" if alone else "") + "). "
            "\"Without the list\" leaves out the longest test record, the list of names where most of the recipe's "
            "seed spread lies" + (". A \"fresh clone\" row is a new user's path: a clone, the README's install, the "
