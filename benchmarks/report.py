@@ -485,13 +485,14 @@ def adversarial_table() -> list[str]:
            "session; since session 26 `configs/msra.toml` is the ε = 1 row's settings. Command: `python "
            "benchmarks/adversarial.py --seeds 1,2,42 --epsilons 0,1 --epochs 8 --jobs 2` (seeds 1 and 2 with FGM "
            "spent their first two epochs beside a CI run, hence their slower epochs"
-           + "".join(f"; ε = {a:g}: `--seeds {','.join(str(r['seed']) for r in runs if r['adversarial'] == a)} "
-                     f"--epsilons {a:g}`" for a in sorted({r["adversarial"] for r in runs} - {0.0, 1.0}))
+           + "".join(f"; ε = {a:g}: `--seeds {','.join(str(s) for _, s, b in by if b == a)} --epsilons {a:g}`"
+                     for a in sorted({a for _, _, a in by} - {0.0, 1.0}))
            + (f"; without FGM, seed{'s' * (len(alone) > 1)} {' and '.join(alone)} not run yet" if alone else "") + "). "
            "\"Without the list\" leaves out the longest test record, the list of names where most of the recipe's "
            "seed spread lies" + (". A \"fresh clone\" row is a new user's path: a clone, the README's install, the "
-                                 "header commands of `configs/msra.toml` as written, then `python "
-                                 "benchmarks/adversarial.py --fresh DIR`" if any(r.get("fresh") for r in runs) else "")
+                                 "header commands of `configs/msra.toml` (training on one thread; "
+                                 "benchmarks/NOTES.md), then `python benchmarks/adversarial.py --fresh DIR`"
+                                 if any(r.get("fresh") for r in runs) else "")
            + ":", "",
            "| seed | ε | commit | epochs run | best epoch | s/epoch | P | R | F1 | F1 without the list | F1 per type |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -517,7 +518,7 @@ def adversarial_table() -> list[str]:
         out.append(f"- ε = {eps:g}, seconds per epoch with FGM / without: " + ", ".join(f"{c:.2f}×" for c in cost)
                    + ".")
     recipe = {r["seed"]: r for r in msra_seed_runs()}
-    fgm = {r["seed"]: r for r in runs if r["adversarial"] == 1.0 and r["seed"] in recipe}
+    fgm = {s: r for (_, s, a), r in by.items() if a == 1.0 and s in recipe}
     if len(fgm) > 1:
         gain = [fgm[s]["f1"] - recipe[s]["f1"] for s in sorted(fgm)]
         mean, sd = mean_sd(gain)
