@@ -473,20 +473,39 @@ def postag_table() -> list[str]:
     return out + [""]
 
 
+def paired_lines(pairs, what: str, before: str, after: str) -> list[str]:
+    """For F1 and F1 without the list: each side's mean over `pairs` ((a, b) runs of one seed) and b − a per
+    seed, with its mean and sd over ≥ 2 pairs."""
+    out = []
+    for field, name in (("f1", "F1"), ("f1_without_longest", "F1 without the list")):
+        gain = [b[field] - a[field] for a, b in pairs]
+        mean_a, mean_b = (sum(r[field] for r in side) / len(pairs) for side in zip(*pairs))
+        spread = " (mean {:+.2f}, sd {:.2f})".format(*(100 * x for x in mean_sd(gain))) if len(pairs) > 1 else ""
+        out.append(f"- {what}, {name}, {len(pairs)} pair{'s' * (len(pairs) > 1)}: {'mean ' * (len(pairs) > 1)}"
+                   f"{before} {pct(mean_a)}, {after} {pct(mean_b)}; gain per seed "
+                   + ", ".join(f"{b['seed']} {100 * g:+.2f}" for g, (_, b) in zip(gain, pairs)) + f"{spread}.")
+    return out
+
+
 def adversarial_table() -> list[str]:
-    """The MSRA recipe with and without FGM, paired by seed (`adversarial.jsonl`), and the mean paired gain."""
+    """The MSRA recipe with and without FGM, paired by seed (`adversarial.jsonl`), and the mean paired gain; runs
+    with another budget than the recipe's are paired with the recipe's run of their seed and ε."""
     runs = results("adversarial")
     if not runs:
         return []
+    budget = tomllib.loads((ROOT / "configs" / "msra.toml").read_text())["train"]["epochs"]
     by = {(r["epochs"], r["seed"], r["adversarial"]): r for r in runs if not r.get("fresh")}
-    alone = sorted(str(s) for e, s, a in by if a and (e, s, 0.0) not in by)
+    alone = sorted(str(s) for e, s, a in by if a and e == budget and (e, s, 0.0) not in by)
+    seeds = lambda keep: ",".join(str(s) for s in sorted({s for e, s, a in by if keep(e, a)}))
     out = ["MSRA, `configs/msra.toml` with and without adversarial training (FGM, `train.adversarial = ε`), paired "
-           "by seed, with a budget of 8 epochs so that a pair trains side by side (one thread each) within a "
+           f"by seed, with a budget of {budget} epochs so that a pair trains side by side (one thread each) within a "
            "session; since session 26 `configs/msra.toml` is the ε = 1 row's settings. Command: `python "
-           "benchmarks/adversarial.py --seeds 1,2,42 --epsilons 0,1 --epochs 8 --jobs 2` (seeds 1 and 2 with FGM "
-           "spent their first two epochs beside a CI run, hence their slower epochs"
-           + "".join(f"; ε = {a:g}: `--seeds {','.join(str(s) for _, s, b in by if b == a)} --epsilons {a:g}`"
-                     for a in sorted({a for _, _, a in by} - {0.0, 1.0}))
+           f"benchmarks/adversarial.py --seeds 1,2,42 --epsilons 0,1 --epochs {budget} --jobs 2` (seeds 1 and 2 with "
+           "FGM spent their first two epochs beside a CI run, hence their slower epochs"
+           + "".join(f"; ε = {a:g}: `--seeds {seeds(lambda e, b: b == a and e == budget)} --epsilons {a:g}`"
+                     for a in sorted({a for e, _, a in by if e == budget} - {0.0, 1.0}))
+           + "".join(f"; {n} epochs, ε = {a:g}: `--seeds {seeds(lambda e, b: (e, b) == (n, a))} --epsilons {a:g} "
+                     f"--epochs {n} --jobs 2`" for n, a in sorted({(e, a) for e, _, a in by if e != budget}))
            + (f"; without FGM, seed{'s' * (len(alone) > 1)} {' and '.join(alone)} not run yet" if alone else "") + "). "
            "\"Without the list\" leaves out the longest test record, the list of names where most of the recipe's "
            "seed spread lies" + (". A \"fresh clone\" row is a new user's path: a clone, the README's install, the "
@@ -502,23 +521,27 @@ def adversarial_table() -> list[str]:
         out.append(f"| {seed} | {r['adversarial']:g} | {r['commit']} | {r['epochs_run']} of {r['epochs']} | "
                    f"{r['best_epoch']} | {r['seconds_per_epoch']:.0f} | {pct(r['precision'])} | {pct(r['recall'])} | "
                    f"**{pct(r['f1'])}** | {pct(r['f1_without_longest'])} | {types} |")
-    for eps in sorted({a for _, _, a in by if a}):
-        pairs = [(by[e, s, 0.0], r) for (e, s, a), r in sorted(by.items()) if a == eps and (e, s, 0.0) in by]
-        if not pairs:
-            continue
-        out.append("")
-        for field, name in (("f1", "F1"), ("f1_without_longest", "F1 without the list")):
-            gain = [b[field] - a[field] for a, b in pairs]
-            before, after = (sum(r[field] for r in side) / len(pairs) for side in zip(*pairs))
-            spread = " (mean {:+.2f}, sd {:.2f})".format(*(100 * x for x in mean_sd(gain))) if len(pairs) > 1 else ""
-            out.append(f"- ε = {eps:g}, {name}, {len(pairs)} pair{'s' * (len(pairs) > 1)}: "
-                       f"{'mean ' * (len(pairs) > 1)}without FGM {pct(before)}, with {pct(after)}; gain per seed "
-                       + ", ".join(f"{b['seed']} {100 * g:+.2f}" for g, (_, b) in zip(gain, pairs)) + f"{spread}.")
-        cost = [b["seconds_per_epoch"] / a["seconds_per_epoch"] for a, b in pairs]
-        out.append(f"- ε = {eps:g}, seconds per epoch with FGM / without: " + ", ".join(f"{c:.2f}×" for c in cost)
-                   + ".")
+    for eps in sorted({a for e, _, a in by if a and e == budget}):
+        pairs = [(by[e, s, 0.0], r) for (e, s, a), r in sorted(by.items())
+                 if a == eps and e == budget and (e, s, 0.0) in by]
+        if pairs:
+            cost = [b["seconds_per_epoch"] / a["seconds_per_epoch"] for a, b in pairs]
+            out += ["", *paired_lines(pairs, f"ε = {eps:g}", "without FGM", "with"),
+                    f"- ε = {eps:g}, seconds per epoch with FGM / without: " + ", ".join(f"{c:.2f}×" for c in cost)
+                    + "."]
+    for n, eps in sorted({(e, a) for e, _, a in by if e != budget}):
+        pairs = [(by[budget, s, a], r) for (e, s, a), r in sorted(by.items())
+                 if (e, a) == (n, eps) and (budget, s, a) in by]
+        if pairs:
+            hours = lambda r: r["epochs_run"] * r["seconds_per_epoch"] / 3600
+            out += ["", *paired_lines(pairs, f"ε = {eps:g}, {n} epochs against {budget}", f"{budget} epochs",
+                                      f"{n} epochs"),
+                    f"- ε = {eps:g}, hours of training, {budget} → {n} epochs: "
+                    + ", ".join(f"seed {b['seed']} {hours(a):.1f} → {hours(b):.1f}" for a, b in pairs)
+                    + "; best held-out epoch: " + ", ".join(f"seed {b['seed']} {a['best_epoch']} → {b['best_epoch']}"
+                                                            for a, b in pairs) + "."]
     recipe = {r["seed"]: r for r in msra_seed_runs()}
-    fgm = {s: r for (_, s, a), r in by.items() if a == 1.0 and s in recipe}
+    fgm = {s: r for (e, s, a), r in by.items() if a == 1.0 and e == budget and s in recipe}
     if len(fgm) > 1:
         gain = [fgm[s]["f1"] - recipe[s]["f1"] for s in sorted(fgm)]
         mean, sd = mean_sd(gain)
