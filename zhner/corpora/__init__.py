@@ -159,10 +159,10 @@ def iter_texts(path, column: str | None = None, lenient: bool = False):
         idx = int(column)
         yield from (parts[idx] for line in _good_lines(p, lenient)
                     for parts in [line.split("\t")] if len(parts) > idx and parts[idx].strip())
-    elif p.is_file() and detect_format(p) == "text":
+    elif (fmt := detect_format(p)) == "text" and p.is_file():
         yield from (line for line in _good_lines(p, lenient) if line.strip())
     else:
-        yield from (ex.text for ex in read_corpus(p, lenient=lenient) if ex.text.strip())
+        yield from (ex.text for ex in read_corpus(p, fmt, lenient) if ex.text.strip())
 
 
 def read_texts(path, column: str | None = None, lenient: bool = False) -> list[str]:
