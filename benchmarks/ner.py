@@ -78,12 +78,18 @@ def ablation_runs(dataset):
 def recipe_runs(dataset):
     """The dataset's recipe in `configs/<dataset>.toml` as it stands (issue 4: the best of the ablation), the
     same recipe on characters alone (no bigrams, word, part-of-speech or lexicon features, no pretrained
-    vectors), and the recipe without its part-of-speech features."""
-    recipe = {"bench.config": f"configs/{dataset}.toml", "train.threads": "1"}
+    vectors), the recipe without its part-of-speech features, and the recipe with FGM adversarial steps
+    (`train.adversarial = 1`; without them where the recipe has them)."""
+    from zhner.config import load_config
+    config = f"configs/{dataset}.toml"
+    eps = load_config(ROOT / config).train.adversarial
+    recipe = {"bench.config": config, "train.threads": "1", "train.adversarial": f"{eps:g}"}   # recorded with the run
     bare = {"model.bigram_dim": "0", "model.word_dim": "0", "model.lexicon_dim": "0", "model.postag_dim": "0",
             "model.char_vectors": "", "model.bigram_vectors": "", "model.word_vectors": ""}
+    fgm = ("recipe without FGM", "0") if eps else ("recipe with FGM", "1")
     return [("recipe", recipe), ("recipe, characters only", {**recipe, **bare}),
-            ("recipe without part-of-speech tags", {**recipe, "model.postag_dim": "0"})]
+            ("recipe without part-of-speech tags", {**recipe, "model.postag_dim": "0"}),
+            (fgm[0], {**recipe, "train.adversarial": fgm[1]})]
 
 
 def lexicon_runs(dataset):

@@ -350,8 +350,8 @@ def recipes_now_table() -> list[str]:
            if r["name"] == "recipe + part-of-speech tags" and not r["limit"]}
     if not runs:
         return []
-    out = ["The recipes with part-of-speech features (MSRA's before it took up FGM in session 26), retrained in "
-           "session 19 at one thread on "
+    out = ["The recipes with part-of-speech features (before MSRA took up FGM in session 26, CLUENER in 29), "
+           "retrained in session 19 at one thread on "
            "the 2 cores shared with one or two other jobs, without and with a moving average of the weights as the "
            "model evaluated and saved (`train.ema = 0.999`); the trained weights and the data order are the same "
            "epoch for epoch, so the two runs differ in which weights are scored, and so in when early stopping "
@@ -400,7 +400,7 @@ def seeds_now_table() -> list[str]:
                    "--results benchmarks/results/ner_seeds_s20.jsonl`:" if ds == "cluener" else
                    "`zhner train --config configs/msra.toml --train.seed S --train.threads 1`, then `zhner "
                    "evaluate` (`ner_msra_s20.jsonl`, benchmarks/NOTES.md):")
-        version = "as it now is" if ds == "cluener" else "before session 26 (≤ 20 epochs, no FGM)"
+        version = "before session 29 (no FGM)" if ds == "cluener" else "before session 26 (≤ 20 epochs, no FGM)"
         out += [f"{NAMES[ds]}, `configs/{ds}.toml` {version} over seeds (the seed also draws the held-out "
                 "slice), one thread, the 2 cores shared with one or two other jobs; seed 42 is its run in the "
                 f"table above (MSRA: the weight average). Command: {command}", "",
@@ -473,11 +473,12 @@ def postag_table() -> list[str]:
     return out + [""]
 
 
-def paired_lines(pairs, what: str, before: str, after: str) -> list[str]:
-    """For F1 and F1 without the list: each side's mean over `pairs` ((a, b) runs of one seed) and b − a per
-    seed, with its mean and sd over ≥ 2 pairs."""
+def paired_lines(pairs, what: str, before: str, after: str,
+                 fields=(("f1", "F1"), ("f1_without_longest", "F1 without the list"))) -> list[str]:
+    """For each (field, name): each side's mean over `pairs` ((a, b) runs of one seed) and b − a per seed, with
+    its mean and sd over ≥ 2 pairs."""
     out = []
-    for field, name in (("f1", "F1"), ("f1_without_longest", "F1 without the list")):
+    for field, name in fields:
         gain = [b[field] - a[field] for a, b in pairs]
         mean_a, mean_b = (sum(r[field] for r in side) / len(pairs) for side in zip(*pairs))
         spread = " (mean {:+.2f}, sd {:.2f})".format(*(100 * x for x in mean_sd(gain))) if len(pairs) > 1 else ""
@@ -485,6 +486,38 @@ def paired_lines(pairs, what: str, before: str, after: str) -> list[str]:
                    f"{before} {pct(mean_a)}, {after} {pct(mean_b)}; gain per seed "
                    + ", ".join(f"{b['seed']} {100 * g:+.2f}" for g, (_, b) in zip(gain, pairs)) + f"{spread}.")
     return out
+
+
+def fgm_table() -> list[str]:
+    """FGM on the other recipes: `configs/<dataset>.toml` with and without FGM, trained side by side in one
+    session (`ner_fgm.jsonl`), paired by seed. A run's ε is its recorded `train.adversarial` override; rows
+    without one trained before their config took up FGM, so without it."""
+    runs = results("ner_fgm")
+    if not runs:
+        return []
+    eps = lambda r: float(r["config"].get("train.adversarial", 0))
+    out = ["FGM on the other recipes: each `configs/<dataset>.toml` with and without adversarial steps (ε = 1), one "
+           "thread each, the two runs of a seed side by side on the 2 cores (CLUENER's seed 42 pair shared them "
+           "with vector training for its first epochs). Command: `python benchmarks/ner.py --suite recipe "
+           "--datasets D --epochs E --only \"recipe|recipe with FGM\" --seed S --results "
+           "benchmarks/results/ner_fgm.jsonl` (E: the config's budget, patience 3; a config that has FGM names the "
+           "other run `recipe without FGM`, as CLUENER's does since these runs):", "",
+           "| data | seed | ε | commit | epochs run | best epoch | s/epoch | P | R | F1 |", "|---" * 10 + "|"]
+    for r in sorted(runs, key=lambda r: (r["dataset"], r["seed"], eps(r))):
+        out.append(f"| {NAMES[r['dataset']]} | {r['seed']} | {eps(r):g} | {r['commit']} | {r['epochs_run']} of "
+                   f"{r['epochs']} | {r['best_epoch']} | {r['seconds_per_epoch']:.0f} | {pct(r['precision'])} | "
+                   f"{pct(r['recall'])} | **{pct(r['f1'])}** |")
+    by = {(r["dataset"], r["seed"], eps(r) > 0): r for r in runs}
+    out.append("")
+    for ds in sorted({r["dataset"] for r in runs}):
+        pairs = [(by[ds, s, False], r) for (d, s, fgm), r in sorted(by.items())
+                 if d == ds and fgm and (ds, s, False) in by]
+        if pairs:
+            cost = [b["seconds_per_epoch"] / a["seconds_per_epoch"] for a, b in pairs]
+            out += paired_lines(pairs, NAMES[ds], "without FGM", "with", (("f1", "F1"),))
+            out.append(f"- {NAMES[ds]}, seconds per epoch with FGM / without: "
+                       + ", ".join(f"{c:.2f}×" for c in cost) + ".")
+    return out + [""]
 
 
 def adversarial_table() -> list[str]:
@@ -627,9 +660,10 @@ def main():
                   "MSRA-run tables, are of the recipes before that; the part-of-speech table below holds the "
                   "recipes as they now are (\"+ part of speech\"), beside the recipe without, trained on the same "
                   "code, and the table before it the recipes as they now are, retrained in session 19 (MSRA at "
-                  "full size with and without the weight average it now keeps).",
+                  "full size with and without the weight average it now keeps); the FGM tables at the end hold "
+                  "MSRA's and CLUENER's recipes as they now are.",
                   ""] + recipe + seed_table(rows) + rerun_table(rows) + msra_runs_table() + recipes_now_table() \
-            + seeds_now_table() + postag_table() + type_weight_table() + adversarial_table()
+            + seeds_now_table() + postag_table() + type_weight_table() + adversarial_table() + fgm_table()
     features = results("features")
     if features:
         lines += ["### Cost of the features", "",
