@@ -497,11 +497,12 @@ def fgm_table() -> list[str]:
         return []
     eps = lambda r: float(r["config"].get("train.adversarial", 0))
     out = ["FGM on the other recipes: each `configs/<dataset>.toml` with and without adversarial steps (ε = 1), one "
-           "thread each, the two runs of a seed side by side on the 2 cores (CLUENER's seed 42 pair shared them "
-           "with vector training for its first epochs). Command: `python benchmarks/ner.py --suite recipe "
+           "thread each, every run beside one other training on the 2 cores (CLUENER: the two runs of a seed; its "
+           "seed 42 pair also beside vector training for its first epochs; the others: benchmarks/NOTES.md, "
+           "session 29). Command: `python benchmarks/ner.py --suite recipe "
            "--datasets D --epochs E --only \"recipe|recipe with FGM\" --seed S --results "
            "benchmarks/results/ner_fgm.jsonl` (E: the config's budget, patience 3; a config that has FGM names the "
-           "other run `recipe without FGM`, as CLUENER's does since these runs):", "",
+           "other run `recipe without FGM`, as CLUENER's and e-commerce's do since these runs):", "",
            "| data | seed | ε | commit | epochs run | best epoch | s/epoch | P | R | F1 |", "|---" * 10 + "|"]
     for r in sorted(runs, key=lambda r: (r["dataset"], r["seed"], eps(r))):
         out.append(f"| {NAMES[r['dataset']]} | {r['seed']} | {eps(r):g} | {r['commit']} | {r['epochs_run']} of "
@@ -661,7 +662,7 @@ def main():
                   "recipes as they now are (\"+ part of speech\"), beside the recipe without, trained on the same "
                   "code, and the table before it the recipes as they now are, retrained in session 19 (MSRA at "
                   "full size with and without the weight average it now keeps); the FGM tables at the end hold "
-                  "MSRA's and CLUENER's recipes as they now are.",
+                  "the MSRA, CLUENER and e-commerce recipes as they now are.",
                   ""] + recipe + seed_table(rows) + rerun_table(rows) + msra_runs_table() + recipes_now_table() \
             + seeds_now_table() + postag_table() + type_weight_table() + adversarial_table() + fgm_table()
     features = results("features")
