@@ -86,10 +86,10 @@ def recipe_runs(dataset):
     recipe = {"bench.config": config, "train.threads": "1", "train.adversarial": f"{eps:g}"}   # recorded with the run
     bare = {"model.bigram_dim": "0", "model.word_dim": "0", "model.lexicon_dim": "0", "model.postag_dim": "0",
             "model.char_vectors": "", "model.bigram_vectors": "", "model.word_vectors": ""}
-    fgm = ("recipe without FGM", "0") if eps else ("recipe with FGM", "1")
+    other, other_eps = ("recipe without FGM", "0") if eps else ("recipe with FGM", "1")
     return [("recipe", recipe), ("recipe, characters only", {**recipe, **bare}),
             ("recipe without part-of-speech tags", {**recipe, "model.postag_dim": "0"}),
-            (fgm[0], {**recipe, "train.adversarial": fgm[1]})]
+            (other, {**recipe, "train.adversarial": other_eps})]
 
 
 def lexicon_runs(dataset):

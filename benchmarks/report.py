@@ -473,8 +473,11 @@ def postag_table() -> list[str]:
     return out + [""]
 
 
-def paired_lines(pairs, what: str, before: str, after: str,
-                 fields=(("f1", "F1"), ("f1_without_longest", "F1 without the list"))) -> list[str]:
+# F1, and F1 without MSRA test's longest record (its list of names)
+MSRA_FIELDS = (("f1", "F1"), ("f1_without_longest", "F1 without the list"))
+
+
+def paired_lines(pairs, what: str, before: str, after: str, fields=MSRA_FIELDS) -> list[str]:
     """For each (field, name): each side's mean over `pairs` ((a, b) runs of one seed) and b − a per seed, with
     its mean and sd over ≥ 2 pairs."""
     out = []
@@ -488,9 +491,16 @@ def paired_lines(pairs, what: str, before: str, after: str,
     return out
 
 
+def fgm_gain_lines(pairs, what: str, fields=MSRA_FIELDS):
+    """`paired_lines` of (without FGM, with FGM) runs, then each pair's seconds per epoch with / without."""
+    cost = ", ".join(f"{b['seconds_per_epoch'] / a['seconds_per_epoch']:.2f}×" for a, b in pairs)
+    return [*paired_lines(pairs, what, "without FGM", "with", fields),
+            f"- {what}, seconds per epoch with FGM / without: {cost}."]
+
+
 def fgm_table() -> list[str]:
-    """FGM on the other recipes: `configs/<dataset>.toml` with and without FGM, trained side by side in one
-    session (`ner_fgm.jsonl`), paired by seed. A run's ε is its recorded `train.adversarial` override; rows
+    """FGM on the other recipes: `configs/<dataset>.toml` with and without FGM, each run beside one other
+    training (`ner_fgm.jsonl`), paired by seed. A run's ε is its recorded `train.adversarial` override; rows
     without one trained before their config took up FGM, so without it."""
     runs = results("ner_fgm")
     if not runs:
@@ -514,10 +524,7 @@ def fgm_table() -> list[str]:
         pairs = [(by[ds, s, False], r) for (d, s, fgm), r in sorted(by.items())
                  if d == ds and fgm and (ds, s, False) in by]
         if pairs:
-            cost = [b["seconds_per_epoch"] / a["seconds_per_epoch"] for a, b in pairs]
-            out += paired_lines(pairs, NAMES[ds], "without FGM", "with", (("f1", "F1"),))
-            out.append(f"- {NAMES[ds]}, seconds per epoch with FGM / without: "
-                       + ", ".join(f"{c:.2f}×" for c in cost) + ".")
+            out += fgm_gain_lines(pairs, NAMES[ds], (("f1", "F1"),))
     return out + [""]
 
 
@@ -559,10 +566,7 @@ def adversarial_table() -> list[str]:
         pairs = [(by[e, s, 0.0], r) for (e, s, a), r in sorted(by.items())
                  if a == eps and e == budget and (e, s, 0.0) in by]
         if pairs:
-            cost = [b["seconds_per_epoch"] / a["seconds_per_epoch"] for a, b in pairs]
-            out += ["", *paired_lines(pairs, f"ε = {eps:g}", "without FGM", "with"),
-                    f"- ε = {eps:g}, seconds per epoch with FGM / without: " + ", ".join(f"{c:.2f}×" for c in cost)
-                    + "."]
+            out += ["", *fgm_gain_lines(pairs, f"ε = {eps:g}")]
     for n, eps in sorted({(e, a) for e, _, a in by if e != budget}):
         pairs = [(by[budget, s, a], r) for (e, s, a), r in sorted(by.items())
                  if (e, a) == (n, eps) and (budget, s, a) in by]
