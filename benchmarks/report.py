@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 NAMES = {"cluener": "CLUENER dev", "msra": "MSRA test", "cmeee": "CMeEE split test (nested)",
          "ecommerce": "E-commerce titles test (431 types)"}
 # `benchmarks/bundled.py` model arguments: runs/bundled_v1 is `zhner/default_model` as of commit 20b8b32
-BUNDLED_NAMES = {"runs/bundled_v1": "bundled until 20b8b32 (characters + bigrams, no vectors)"}
+BUNDLED_NAMES = {"runs/bundled_v1": "bundled until 20b8b32 (characters + bigrams, no vectors)",
+                 "runs/s30/bundled_before_fgm": "bundled until session 30 (no FGM)",
+                 "runs/s30/msra_default_plain/model": "the same training without FGM (session 30)"}
 
 
 def machine() -> str:
@@ -611,8 +613,8 @@ def main():
         last = [r for r in runs if r.get("run") == runs[-1].get("run")]
         best = max(log, key=lambda r: r["dev_f1"])
         lines += ["### Bundled model (MSRA test)", "",
-                  f"Trained by `zhner train --config configs/msra_default.toml` (1 thread, seed 42; its header lists "
-                  f"the `zhner vectors train` commands): best held-out dev F1 {100 * best['dev_f1']:.2f} at epoch "
+                  f"Trained by `zhner train --config configs/msra_default.toml` (FGM ε = 1, 1 thread, seed 42, beside "
+                  f"the same training without FGM; its header lists the `zhner vectors train` commands): best held-out dev F1 {100 * best['dev_f1']:.2f} at epoch "
                   f"{best['epoch']} of {len(log)} (log: `benchmarks/results/msra_default_train_log.jsonl`). Scored "
                   f"and timed by `python benchmarks/bundled.py --threads {last[0]['threads']}"
                   + "".join(f" {r['model']}" for r in last[1:]) + "` (the models one after another in one run).", "",
