@@ -614,7 +614,8 @@ def main():
         best = max(log, key=lambda r: r["dev_f1"])
         lines += ["### Bundled model (MSRA test)", "",
                   f"Trained by `zhner train --config configs/msra_default.toml` (FGM ε = 1, 1 thread, seed 42, beside "
-                  f"the same training without FGM; its header lists the `zhner vectors train` commands): best held-out dev F1 {100 * best['dev_f1']:.2f} at epoch "
+                  f"the same training without FGM; its header lists the `zhner vectors train` commands): best "
+                  f"held-out dev F1 {100 * best['dev_f1']:.2f} at epoch "
                   f"{best['epoch']} of {len(log)} (log: `benchmarks/results/msra_default_train_log.jsonl`). Scored "
                   f"and timed by `python benchmarks/bundled.py --threads {last[0]['threads']}"
                   + "".join(f" {r['model']}" for r in last[1:]) + "` (the models one after another in one run).", "",
