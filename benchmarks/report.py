@@ -15,9 +15,10 @@ from ner import ablation_runs, key
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = {"cluener": "CLUENER dev", "msra": "MSRA test", "cmeee": "CMeEE split test (nested)",
          "ecommerce": "E-commerce titles test (431 types)"}
-# `benchmarks/bundled.py` model arguments: runs/bundled_v1 is `zhner/default_model` as of commit 20b8b32
+# `benchmarks/bundled.py` model arguments: runs/bundled_v1 is `zhner/default_model` as of commit 20b8b32,
+# runs/s30/bundled_before_fgm as of f298357
 BUNDLED_NAMES = {"runs/bundled_v1": "bundled until 20b8b32 (characters + bigrams, no vectors)",
-                 "runs/s30/bundled_before_fgm": "bundled until session 30 (no FGM)",
+                 "runs/s30/bundled_before_fgm": "bundled until f298357 (no FGM)",
                  "runs/s30/msra_default_plain/model": "the same training without FGM (session 30)"}
 
 
