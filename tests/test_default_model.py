@@ -26,6 +26,12 @@ def test_spans_never_start_or_end_with_blanks():
     assert all(t[s.start:s.end] == t[s.start:s.end].strip() for t, spans in zip(texts, found) for s in spans)
 
 
+def test_spans_keep_latin_words_whole():
+    """No MSRA train span cuts a Latin word; the model, which saw few, does ("im Cook" untrimmed)."""
+    text = "苹果公司CEO Tim Cook在Apple Park发布了iPhone。"
+    assert "Tim Cook" in {text[s.start:s.end] for s in zhner.load().predict([text])[0]}
+
+
 def test_cli_predict_without_model_argument():
     res = subprocess.run([sys.executable, "-m", "zhner", "predict", "毛泽东出生于湖南湘潭。"], capture_output=True,
                          text=True)

@@ -48,6 +48,7 @@ def test_train_save_load_predict(encoder, head, corpus_file, tiny_bert, tmp_path
     assert calls == ([2] if encoder == "bilstm" and "globalpointer" not in head else [1, 1])
     assert [s.score for p in first for s in p] == pytest.approx([s.score for p in again for s in p], abs=1e-4)
     assert first[10] == [] and all(0 <= s.start < s.end <= len(t) for t, p in zip(texts, first) for s in p)
+    assert model.whole_runs                 # no span of the training data cuts a Latin word or a number
     labels = {s.label for p in first for s in p}
     assert ("LOC" in labels) == nested or encoder == "transformer"  # taggers keep the outer GPE only
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
@@ -88,6 +89,18 @@ def test_trim_cuts_white_space_and_keeps_the_best_of_equal_spans():
         [(1, 3, "PER", 0.9), (5, 7, "LOC", 0.7)]
     assert trim(text, [Span(1, 3, "PER", 0.9), Span(0, 3, "PER", 0.95)])[0].score == 0.95
     assert trim(text, [Span(7, 9, "LOC")]) == []
+
+
+def test_whole_runs_widens_edges_inside_latin_words_and_numbers():
+    from zhner.spans import Example, Span, keeps_runs, trim
+    text = "CEO Tim Cook在ＡＰＰＬＥ买了iPhone6s和32GB。"
+    spans = [Span(5, 12, "PER", 0.7), Span(15, 17, "ORG"), Span(21, 25, "X"), Span(30, 31, "N")]
+    assert [text[s.start:s.end] for s in trim(text, spans, whole_runs=True)] == ["Tim Cook", "ＡＰＰＬＥ", "iPhone", "32"]
+    assert trim(text, spans) == sorted(spans)                               # without it, only blanks go
+    assert trim(text, [Span(20, 26, "X")], whole_runs=True) == [Span(20, 26, "X")]      # "iPhone|6s" is no cut
+    assert trim(text, [Span(4, 7, "PER", 0.5), Span(5, 7, "PER", 0.9)], whole_runs=True) == [Span(4, 7, "PER", 0.9)]
+    assert keeps_runs([Example(text, [Span(4, 12, "PER"), Span(20, 26, "X")])])
+    assert not keeps_runs([Example(text, [Span(4, 6, "PER")])]) and not keeps_runs([Example("ac米兰", [Span(1, 4, "O")])])
 
 
 def test_batches_by_length_keep_every_text_once_and_respect_the_limits():

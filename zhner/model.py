@@ -1,6 +1,7 @@
 """NERModel = featurizer + encoder + head, its model directory, and prediction over any text length.
 
-A model directory holds `config.json` (format version, model config, labels), vocabularies as JSON,
+A model directory holds `config.json` (format version, model config, labels, whether its training data kept
+runs of Latin letters and digits whole), vocabularies as JSON,
 `model.safetensors`, and for a transformer encoder its config and tokenizer under `encoder/`.
 Nothing is pickled. Directories are written to a temporary name and renamed into place.
 """
@@ -31,9 +32,10 @@ WINDOW_OVERLAP = 32
 
 class NERModel(nn.Module):
     def __init__(self, cfg: ModelConfig, labels, featurizer: Featurizer, transformer_dir: str | None = None,
-                 pretrained: bool = True):
+                 pretrained: bool = True, whole_runs: bool = False):
         super().__init__()
         self.cfg, self.labels, self.featurizer = cfg, list(labels), featurizer
+        self.whole_runs = whole_runs        # no training span cut a Latin word or number (`spans.keeps_runs`)
         self.onnx = None                                # an OnnxRunner when loaded from an exported model
         if cfg.encoder == "transformer":
             self.encoder = Transformer(transformer_dir or cfg.transformer, cfg.dropout, pretrained)
@@ -77,13 +79,15 @@ class NERModel(nn.Module):
 
     @torch.inference_mode()
     def decode(self, batch):
-        """Spans per text of the batch, in character offsets, trimmed of blank characters (`spans.trim`)."""
+        """Spans per text of the batch, in character offsets, trimmed of blank characters and, if
+        `whole_runs`, widened to whole Latin words and numbers (`spans.trim`)."""
         if self.onnx is not None:
             spans = self.head.decode_outputs(self.onnx(batch), batch)
         else:
             spans = self.head.decode(self.encoder(batch), batch)
         units = batch["units"] or [None] * len(spans)
-        return [trim(t, self.featurizer.to_chars(u, ss)) for t, u, ss in zip(batch["texts"], units, spans)]
+        return [trim(t, self.featurizer.to_chars(u, ss), self.whole_runs)
+                for t, u, ss in zip(batch["texts"], units, spans)]
 
     def predict(self, texts, batch_size: int = 64) -> list[list[Span]]:
         """Spans (with scores) for each text of an iterable; long texts are split into overlapping windows and
@@ -126,7 +130,7 @@ class NERModel(nn.Module):
         """Write the model directory atomically (temporary directory, then rename)."""
         with atomic_directory(path) as tmp:
             meta = {"format_version": FORMAT_VERSION, "zhner_version": __version__, "model": asdict(self.cfg),
-                    "labels": self.labels}
+                    "labels": self.labels, "whole_runs": self.whole_runs}
             (tmp / "config.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
             self.featurizer.save(tmp)
             if isinstance(self.encoder, Transformer):
@@ -158,7 +162,8 @@ def load(path=None, device: str | None = None, onnx: bool | None = None, threads
         labels = meta["labels"]
     except (ConfigError, KeyError, TypeError) as e:
         raise DataError(f"invalid model config: {e}", meta_path) from None
-    model = NERModel(cfg, labels, Featurizer.load(cfg, path), transformer_dir=str(path / "encoder"), pretrained=False)
+    model = NERModel(cfg, labels, Featurizer.load(cfg, path), transformer_dir=str(path / "encoder"), pretrained=False,
+                     whole_runs=meta.get("whole_runs") is True)          # absent in models saved before it
     weights = path / "model.safetensors"
     try:
         model.load_state_dict(load_file(weights))

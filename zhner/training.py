@@ -24,7 +24,7 @@ from .files import atomic_directory, recover
 from .metrics import Report, evaluate
 from .model import NERModel, load
 from .nn.encoders import Transformer
-from .spans import Example
+from .spans import Example, keeps_runs
 from .windows import chunk
 
 
@@ -297,7 +297,7 @@ def train(cfg: Config, resume: bool = False) -> Result:
             bad, total = featurizer.misaligned(pieces)
             say(f"word level: {bad} of {total} gold entities do not start and end on word boundaries and are "
                 "left out of training")
-        model = NERModel(m, labels, featurizer)
+        model = NERModel(m, labels, featurizer, whole_runs=keeps_runs(pieces))
         if m.encoder != "transformer":
             featurizer.init_embeddings(model.encoder.embed, (ex.text for ex in pieces))
         featurizer.pretrained = {}                      # let the vectors go
