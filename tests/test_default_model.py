@@ -18,11 +18,12 @@ def test_bundled_model_finds_people_places_organisations():
 def test_spans_never_start_or_end_with_blanks():
     """MSRA has no spaces or controls, so the bundled model tags them like their neighbours; spans are trimmed."""
     texts = ["国务院总理 李强 在北京会见了 世界银行 行长彭安杰。", "据新华社 北京 3月5日电 （记者 张三 ）", "   ", "\t\n ",
-             "\ufeff李强\x00在北京\u200b。"]
+             "\ufeff李强\x00在北京\u200b。", "😀李强👍在北京😀天安门"]
     found = zhner.load().predict(texts)
     mentions = [{(t[s.start:s.end], s.label) for s in spans} for t, spans in zip(texts, found)]
     assert {("李强", "PER"), ("世界银行", "ORG")} <= mentions[0] and ("张三", "PER") in mentions[1]
     assert found[2:4] == [[], []] and mentions[4] == {("李强", "PER"), ("北京", "LOC")}
+    assert {("李强", "PER"), ("天安门", "LOC")} <= mentions[5]         # emoji were part of the untrimmed spans
     assert all(t[s.start:s.end] == t[s.start:s.end].strip() for t, spans in zip(texts, found) for s in spans)
 
 

@@ -89,6 +89,10 @@ def test_trim_cuts_white_space_and_keeps_the_best_of_equal_spans():
         [(1, 3, "PER", 0.9), (5, 7, "LOC", 0.7)]
     assert trim(text, [Span(1, 3, "PER", 0.9), Span(0, 3, "PER", 0.95)])[0].score == 0.95
     assert trim(text, [Span(7, 9, "LOC")]) == []
+    emoji = "😀李强👍🏻在北京\ufe0f，©"                # skin tone, variation selector and © are cut as well
+    assert [emoji[s.start:s.end] for s in trim(emoji, [Span(0, 5, "PER"), Span(6, 9, "LOC"), Span(10, 11, "X")])] == \
+        ["李强", "北京"]
+    assert trim("漳州一一○", [Span(0, 5, "ORG")]) == [Span(0, 5, "ORG")]       # a symbol that is no emoji stays
 
 
 def test_whole_runs_widens_edges_inside_latin_words_and_numbers():

@@ -9,6 +9,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
+import regex
+
 
 @dataclass(frozen=True, order=True)
 class Span:
@@ -75,9 +77,13 @@ def overlaps(a: Span, b: Span) -> bool:
     return a.start < b.end and b.start < a.end
 
 
+EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Modifier}\uFE0F\u20E3]")   # and skin tones, VS16, keycap
+
+
 def _blank(ch: str) -> bool:
-    """White space and invisible characters: controls (NUL, ...) and format characters (zero-width space, BOM)."""
-    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf")
+    """White space, invisible characters (controls such as NUL, format characters such as the zero-width space,
+    the BOM and the emoji joiner) and emoji: characters no gold span starts or ends with."""
+    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") or EMOJI.match(ch) is not None
 
 
 def _run_class(ch: str) -> str | None:
@@ -108,7 +114,7 @@ def trim(text: str, spans, whole_runs: bool = False) -> list[Span]:
     `whole_runs`, an edge inside a run of Latin letters or of digits moves out to the run's end ("Tim Cook",
     not "im Cook"); of spans that become equal, the highest score stays. No gold span of MSRA, CLUENER, CMeEE
     or the e-commerce titles starts or ends with a blank, and none of MSRA's cuts a run, but a model that never
-    saw a space, a control or a Latin name in training (MSRA) tags them like their neighbours."""
+    saw a space, a control, an emoji or a Latin name in training (MSRA) tags them like their neighbours."""
     best: dict[Span, Span] = {}
     for s in spans:
         start, end = s.start, s.end
