@@ -99,8 +99,7 @@ def _run_class(ch: str) -> str | None:
 
 def inside_run(text: str, i: int) -> bool:
     """Offset `i` lies between two Latin letters or two digits, so a span edge there cuts a word or number."""
-    return 0 < i < len(text) and _run_class(text[i - 1]) is not None and \
-        _run_class(text[i - 1]) == _run_class(text[i])
+    return 0 < i < len(text) and (kind := _run_class(text[i - 1])) is not None and kind == _run_class(text[i])
 
 
 def keeps_runs(examples) -> bool:
