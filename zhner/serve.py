@@ -199,7 +199,8 @@ def create_app(model=None, limits: Limits | None = None) -> FastAPI:
 
     @app.get("/model")
     async def model_info():
-        return {"labels": model.labels, "config": asdict(model.cfg), "version": __version__}
+        return {"labels": model.labels, "config": asdict(model.cfg), "whole_runs": model.whole_runs,
+                "version": __version__}
 
     async def tag(body: PredictRequest):
         """(texts, spans) or an error response."""
