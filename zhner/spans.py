@@ -86,13 +86,15 @@ def _blank(ch: str) -> bool:
     return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") or EMOJI.match(ch) is not None
 
 
+def half_width(ch: str) -> str:
+    """A full-width ASCII character (U+FF01-FF5E, e.g. Ａ, １) as the ASCII character it stands for; others as is."""
+    return chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch
+
+
 def _run_class(ch: str) -> str | None:
     """"L" for a Latin letter, "D" for a digit (half or full width), None for anything else."""
-    o = ord(ch)
-    if 0xFF01 <= o <= 0xFF5E:                           # full width: the ASCII character it stands for
-        o -= 0xFEE0
-        ch = chr(o)
-    if o < 0x250 and ch.isalpha():                      # Basic Latin to Latin Extended-B
+    ch = half_width(ch)
+    if ch < "\u0250" and ch.isalpha():                  # Basic Latin to Latin Extended-B
         return "L"
     return "D" if "0" <= ch <= "9" else None
 

@@ -9,18 +9,14 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from ..spans import DataError
+from ..spans import DataError, half_width
 
 PAD, UNK = "<pad>", "<unk>"
 END = "</s>"
 
 
 def normalize(ch: str) -> str:
-    o = ord(ch)
-    if 0xFF01 <= o <= 0xFF5E:
-        ch = chr(o - 0xFEE0)
-    elif o == 0x3000:
-        ch = " "
+    ch = " " if ch == "\u3000" else half_width(ch)
     low = ch.lower()
     return low if len(low) == 1 else ch
 
