@@ -187,7 +187,8 @@ def run_zhner(args) -> dict:
                                                   (f"-limit{args.limit}" if args.limit else ""))
     overrides = {"data.train": str(DATA / train_file), "data.dev_fraction": str(fraction),
                  "train.epochs": str(args.epochs), "train.seed": str(args.seed), "train.output": str(out),
-                 "train.patience": str(args.patience), **({"data.limit": str(args.limit)} if args.limit else {}),
+                 "train.patience": str(args.patience), "train.min_steps": "0",     # --epochs is the budget
+                 **({"data.limit": str(args.limit)} if args.limit else {}),
                  **overrides}
     test = read_corpus(DATA / test_file).examples
     if n_types:

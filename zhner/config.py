@@ -69,6 +69,8 @@ class ModelConfig:
 class TrainConfig:
     output: str = "runs/model"
     epochs: int = 10
+    min_steps: int = 0             # at least this many batches in all: small data trains more than `epochs`
+                                   # epochs (batches of batch_size on one process, whatever the world size)
     batch_size: int = 32
     lr: float = 2e-3
     encoder_lr: float = 3e-5       # pretrained transformer parameters

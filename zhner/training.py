@@ -311,8 +311,11 @@ def train(cfg: Config, resume: bool = False) -> Result:
         f"units, {sum(p.numel() for p in model.parameters()):,} parameters, device {device}"
         + (f", rank {rank} of {world}" if world > 1 else ""))
     optimizer = build_optimizer(model, cfg)
-    steps_per_epoch = (len(pieces) + t.batch_size - 1) // t.batch_size // world
-    scheduler = linear_schedule(optimizer, max(1, steps_per_epoch) * t.epochs, t.warmup)
+    batches_per_epoch = (len(pieces) + t.batch_size - 1) // t.batch_size
+    epochs = max(t.epochs, -(-t.min_steps // batches_per_epoch))
+    if epochs > t.epochs:
+        say(f"{epochs} epochs: {batches_per_epoch} batches per epoch, train.min_steps {t.min_steps}")
+    scheduler = linear_schedule(optimizer, max(1, batches_per_epoch // world) * epochs, t.warmup)
     out = Path(t.output)
     rng = random.Random(t.seed)
     average = WeightAverage(model, t.ema) if t.ema else None
@@ -329,12 +332,12 @@ def train(cfg: Config, resume: bool = False) -> Result:
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    for epoch in range(first, t.epochs + 1):
+    for epoch in range(first, epochs + 1):
         model.train()
         start, total_loss, n_chars, batch_seconds = time.time(), 0.0, 0, 0.0
         batches = bucketed(pieces, t.batch_size, rng)                # the same order on every rank
         batches = batches[rank:max(world, len(batches) // world * world):world]
-        bar = tqdm(batches, desc=f"epoch {epoch}/{t.epochs}", unit="batch", file=sys.stderr, disable=None,
+        bar = tqdm(batches, desc=f"epoch {epoch}/{epochs}", unit="batch", file=sys.stderr, disable=None,
                    leave=False)
         for batch_ids in bar:
             batch = [pieces[i] for i in batch_ids]
