@@ -615,7 +615,7 @@ def small_data_table() -> list[str]:
            "|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         o = r["overrides"]
-        budget = ", ".join(f"{k.removeprefix('train.')} {v}" for k, v in o.items())
+        budget = ", ".join(f"{k.removeprefix('train.')} {v}" for k, v in o.items()) or "the recipe's"
         corpus, n = r["data"].split(":")
         data = f"{corpus.upper()} train, {int(n):,} texts → {r['test']}"
         out.append(f"| configs/{r['recipe']}.toml | {data} | {budget} | {r.get('commit', '')} | {r['epochs_run']} | "

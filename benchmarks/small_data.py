@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 OUT = ROOT / "runs" / "bench" / "small"
 VECTORS = [f"--vectors={k}=runs/vectors/cluener/{k}.txt" for k in ("char", "bigram", "word")]
-# name: (recipe, data (cluener:N or msra:N), overrides); min_steps 0 is the budget before session 32
+# name: (recipe, data (cluener:N or msra:N), overrides); min_steps 0 is the budget before session 32; runs
+# of commit 572cad3 (min_steps without patience growing in step) are in the results file with that commit
 RUNS = {
     "cluener1350-e6": ("cluener", "cluener:1350", {"train.min_steps": 0}),
     "cluener1350-e46": ("cluener", "cluener:1350", {"train.min_steps": 0, "train.epochs": 46}),
@@ -41,6 +42,9 @@ RUNS = {
     "msra1350-e8": ("msra", "msra:1350", {"train.min_steps": 0}),
     "msra1350-s1900": ("msra", "msra:1350", {"train.min_steps": 1900}),
     "msra1350-s1900-p0": ("msra", "msra:1350", {"train.min_steps": 1900, "train.patience": 0}),
+    "cluener1350-recipe": ("cluener", "cluener:1350", {}),     # the recipes as they are (min_steps 1900)
+    "msra-recipe-cluener1350-recipe": ("msra", "cluener:1350", {}),
+    "msra1350-recipe": ("msra", "msra:1350", {}),
 }
 
 

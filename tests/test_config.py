@@ -27,6 +27,8 @@ def test_recipe_and_dotted_overrides(tmp_path):
     ("", {"model.postag_dim": "8", "model.level": "word"}, "postag_dim"),
     ("", {"train.ema": "1"}, "train.ema"),
     ("", {"train.adversarial": "-1"}, "train.adversarial"),
+    ("", {"train.epochs": "0"}, "train.epochs"),
+    ("", {"train.min_steps": "-5"}, "train.min_steps"),
 ])
 def test_bad_configs_fail_fast(tmp_path, text, overrides, message):
     path = tmp_path / "r.toml"

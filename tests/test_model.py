@@ -165,12 +165,12 @@ def test_patience_waits_for_a_first_entity(corpus_file, tmp_path):
 
 def test_min_steps_stretches_the_budget_on_small_data(corpus_file, tmp_path, capsys):
     overrides = {"data.train": str(corpus_file), "model.hidden": "8", "train.batch_size": "16",
-                 "train.epochs": "1", "train.patience": "0", "train.threads": "1"}
+                 "train.epochs": "1", "train.patience": "1", "train.threads": "1"}
     for min_steps, epochs in ((10, 3), (2, 1)):         # 54 training texts: 4 batches of 16 per epoch
         out = tmp_path / str(min_steps)
         train(load_config(None, {**overrides, "train.min_steps": str(min_steps), "train.output": str(out)}))
         assert len((out / "log.jsonl").read_text().splitlines()) == epochs
-    assert "3 epochs: 4 batches per epoch, train.min_steps 10" in capsys.readouterr().err
+    assert "3 epochs, patience 3: 4 batches per epoch, train.min_steps 10" in capsys.readouterr().err
 
 
 BROKEN_MODELS = {

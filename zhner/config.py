@@ -70,7 +70,7 @@ class TrainConfig:
     output: str = "runs/model"
     epochs: int = 10
     min_steps: int = 0             # at least this many batches in all: small data trains more than `epochs`
-                                   # epochs (batches of batch_size on one process, whatever the world size)
+                                   # epochs, patience grows in step (batches of batch_size on one process)
     batch_size: int = 32
     lr: float = 2e-3
     encoder_lr: float = 3e-5       # pretrained transformer parameters
@@ -188,6 +188,8 @@ def validate(cfg: Config) -> Config:
         raise ConfigError("model.max_length must be at least 16")
     if not 0 <= cfg.train.ema < 1:
         raise ConfigError("train.ema must be at least 0 (off) and below 1, such as 0.999")
+    if cfg.train.epochs < 1 or cfg.train.min_steps < 0 or cfg.train.patience < 0:
+        raise ConfigError("train.epochs must be at least 1, train.min_steps and train.patience at least 0")
     if cfg.train.adversarial < 0:
         raise ConfigError("train.adversarial must be at least 0 (off), such as 1.0")
     return cfg

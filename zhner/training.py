@@ -313,8 +313,10 @@ def train(cfg: Config, resume: bool = False) -> Result:
     optimizer = build_optimizer(model, cfg)
     batches_per_epoch = (len(pieces) + t.batch_size - 1) // t.batch_size
     epochs = max(t.epochs, -(-t.min_steps // batches_per_epoch))
+    patience = -(-t.patience * epochs // t.epochs)          # the same share of the budget
     if epochs > t.epochs:
-        say(f"{epochs} epochs: {batches_per_epoch} batches per epoch, train.min_steps {t.min_steps}")
+        say(f"{epochs} epochs, patience {patience}: {batches_per_epoch} batches per epoch, "
+            f"train.min_steps {t.min_steps}")
     scheduler = linear_schedule(optimizer, max(1, batches_per_epoch // world) * epochs, t.warmup)
     out = Path(t.output)
     rng = random.Random(t.seed)
@@ -384,9 +386,9 @@ def train(cfg: Config, resume: bool = False) -> Result:
             say(f"epoch {epoch}: loss {row['loss']:.4f}  dev P {100 * report.micro.precision:.2f} "
                 f"R {100 * report.micro.recall:.2f} F1 {100 * report.micro.f1:.2f}  {seconds:.1f}s"
                 + ("  (best, saved)" if improved else ""))
-            stop = bool(t.patience and stale >= t.patience)
+            stop = bool(patience and stale >= patience)
             if stop:
-                say(f"stopping early: no dev F1 gain for {t.patience} epochs")
+                say(f"stopping early: no dev F1 gain for {patience} epochs")
             save_checkpoint(out, model, optimizer, scheduler, rng, {"epoch": epoch, "rows": rows, "best": best,
                                                                     "best_epoch": best_epoch, "stale": stale},
                             average)
