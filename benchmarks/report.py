@@ -609,7 +609,8 @@ def small_data_table() -> list[str]:
            "first N records (scored on MSRA test), with the CLUENER vectors in every run. Their epoch budgets (6 and "
            "8) were set on the full datasets, where an epoch is 320 and 1,339 batches; on 1,350 texts it is 41. "
            "`train.min_steps` (0 in a row: the recipes before session 32) makes the budget at least that many batches; "
-           "the recipes now set 1,900, which leaves their own datasets' budgets as they were. Command: `python "
+           "the recipes now set 1,900, which leaves their own datasets' budgets as they were; since 64867b2 the "
+           "patience grows in proportion (rows of 572cad3: patience in epochs as set). Command: `python "
            "benchmarks/small_data.py --jobs 2` (one thread per run; the commands are in the results file).", "",
            "| recipe | training data | budget | commit | epochs run | best held-out epoch | s/epoch | P | R | F1 |",
            "|---|---|---|---|---|---|---|---|---|---|"]
