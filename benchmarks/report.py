@@ -619,7 +619,7 @@ def small_data_table() -> list[str]:
         budget = ", ".join(f"{k.removeprefix('train.')} {v}" for k, v in o.items()) or "the recipe's"
         corpus, n = r["data"].split(":")
         data = f"{corpus.upper()} train, {int(n):,} texts → {r['test']}"
-        out.append(f"| configs/{r['recipe']}.toml | {data} | {budget} | {r.get('commit', '')} | {r['epochs_run']} | "
+        out.append(f"| configs/{r['recipe']}.toml | {data} | {budget} | {r['commit']} | {r['epochs_run']} | "
                    f"{r['best_epoch']} | "
                    f"{r['seconds_per_epoch']:.1f} | {pct(r['precision'])} | {pct(r['recall'])} | **{pct(r['f1'])}** |")
     return out + [""]

@@ -62,9 +62,8 @@ def data_args(data: str) -> tuple[list[str], Path]:
     return ["--data.train", str(path)], DATA / "cluener2020/dev.json"
 
 
-def run(name: str) -> dict:
+def run(name: str, train_args: list[str], test: Path) -> dict:
     recipe, data, overrides = RUNS[name]
-    train_args, test = data_args(data)
     out = OUT / name
     command = ["zhner", "train", "--config", f"configs/{recipe}.toml", *train_args, *VECTORS,
                *(f"--{k}={v}" for k, v in overrides.items()), "--train.threads", "1", "--train.output", str(out)]
@@ -89,8 +88,10 @@ def main():
     p.add_argument("--jobs", type=int, default=1, help="runs at once (one thread each)")
     p.add_argument("--results", default=str(ROOT / "benchmarks/results/small_data.jsonl"))
     args = p.parse_args()
+    names = args.only.split(",")
+    train_args, tests = zip(*(data_args(RUNS[name][1]) for name in names))    # slices written before any run
     with ThreadPoolExecutor(args.jobs) as pool:
-        rows = list(pool.map(run, args.only.split(",")))
+        rows = list(pool.map(run, names, train_args, tests))
     with open(args.results, "a", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")

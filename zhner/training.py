@@ -6,6 +6,7 @@ F1 after every epoch, early stopping, and the best model kept. Writes `<output>/
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import sys
@@ -311,9 +312,9 @@ def train(cfg: Config, resume: bool = False) -> Result:
         f"units, {sum(p.numel() for p in model.parameters()):,} parameters, device {device}"
         + (f", rank {rank} of {world}" if world > 1 else ""))
     optimizer = build_optimizer(model, cfg)
-    batches_per_epoch = (len(pieces) + t.batch_size - 1) // t.batch_size
-    epochs = max(t.epochs, -(-t.min_steps // batches_per_epoch))
-    patience = -(-t.patience * epochs // t.epochs)          # the same share of the budget
+    batches_per_epoch = math.ceil(len(pieces) / t.batch_size)
+    epochs = max(t.epochs, math.ceil(t.min_steps / batches_per_epoch))
+    patience = math.ceil(t.patience * epochs / t.epochs)        # the same share of the budget
     if epochs > t.epochs:
         say(f"{epochs} epochs, patience {patience}: {batches_per_epoch} batches per epoch, "
             f"train.min_steps {t.min_steps}")
