@@ -11,12 +11,12 @@ from helpers import tiny_corpus
 from zhner import write_corpus
 
 
-@pytest.mark.parametrize("port,extra", [(29517, []), (29518, ["--train.adversarial", "1.0"])], ids=["plain", "fgm"])
-def test_torchrun_two_ranks(port, extra, tmp_path):
+@pytest.mark.parametrize("extra", [[], ["--train.adversarial", "1.0"]], ids=["plain", "fgm"])
+def test_torchrun_two_ranks(extra, tmp_path):
     write_corpus(tiny_corpus(80), tmp_path / "train.jsonl")
     out = tmp_path / "run"
     torchrun = shutil.which("torchrun") or f"{sys.executable} -m torch.distributed.run"
-    cmd = torchrun.split() + ["--nproc_per_node", "2", "--master_port", str(port), "-m", "zhner", "train",
+    cmd = torchrun.split() + ["--standalone", "--nproc_per_node", "2", "-m", "zhner", "train",
                               "--data.train", str(tmp_path / "train.jsonl"), "--model.hidden", "32",
                               "--model.head", "cascade", "--train.epochs", "3", "--train.batch_size", "8",
                               "--train.output", str(out)] + extra
