@@ -42,10 +42,10 @@ def test_train_save_load_predict(encoder, head, corpus_file, tiny_bert, tmp_path
     gold = fresh if nested else [flatten(ex)[0] for ex in fresh]
     assert evaluate(gold, first[:10]).micro.f1 >= (0.9 if encoder != "transformer" else 0.3)
     assert first == again  # batch size changes padding, not results
-    calls = []                  # texts of unlike length share a call only where padding costs ~nothing
+    calls = []                  # texts of unlike length never share a call: every encoder computes padding
     model.decode = lambda batch, decode=model.decode: calls.append(len(batch["texts"])) or decode(batch)
-    model.predict(["昨天", "昨天" * 9])
-    assert calls == ([2] if encoder == "bilstm" and "globalpointer" not in head else [1, 1])
+    model.predict(["昨天", "昨天" * 9, "昨天" * 8])
+    assert calls == [2, 1]
     assert [s.score for p in first for s in p] == pytest.approx([s.score for p in again for s in p], abs=1e-4)
     assert first[10] == [] and all(0 <= s.start < s.end <= len(t) for t, p in zip(texts, first) for s in p)
     assert model.whole_runs                 # no span of the training data cuts a Latin word or a number
@@ -70,6 +70,32 @@ def test_long_text_is_windowed_not_truncated(corpus_file, tmp_path):
     assert len(text) > 100_000 and len(found & expected) >= 0.5 * len(expected)
     assert {s.start // 1000 for s in spans} == set(range(len(text) // 1000 + 1))
     assert max(s.end for s in spans) > len(text) - len(sentence)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_bilstm_equals_the_packed_bidirectional_lstm(layers):
+    """Its end-padded one-way runs give nn.LSTM's packed outputs and gradients; padding comes out zero."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    from zhner.nn.encoders import BiLSTM
+
+    class Given(torch.nn.Module):
+        dim = 12
+
+        def forward(self, batch):
+            return batch["x"]
+
+    torch.manual_seed(0)
+    enc = BiLSTM(Given(), 8, layers).eval()
+    lengths = torch.tensor([9, 3, 7, 1, 9])
+    mask = torch.arange(9) < lengths[:, None]
+    x = torch.randn(5, 9, 12, requires_grad=True)
+    ours = enc({"x": x, "mask": mask})
+    packed = enc.lstm(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))[0]
+    theirs = pad_packed_sequence(packed, batch_first=True, total_length=9)[0]
+    assert torch.allclose(ours, theirs, atol=1e-6) and not ours[~mask].any()
+    wrt = [x, *enc.lstm.parameters()]
+    for a, b in zip(torch.autograd.grad(ours.square().sum(), wrt), torch.autograd.grad(theirs.square().sum(), wrt)):
+        assert torch.allclose(a, b, atol=1e-5)
 
 
 def test_windows_tile_the_text():

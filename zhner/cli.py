@@ -286,10 +286,6 @@ def cmd_self_train(args, overrides):
 
 
 def cmd_export(args):
-    import os
-    # Before torch loads: its exporter warns in C++ that it cannot infer the shapes of the packed BiLSTM's
-    # pack/unpack nodes; harmless (the graph has dynamic axes), and the check below compares the result.
-    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
     from .corpora import read_texts
     from .export import SAMPLES, check_export, export_onnx
     from .model import load

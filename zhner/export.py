@@ -89,8 +89,7 @@ def check_export(model, onnx_dir, texts=SAMPLES) -> dict:
 class OnnxRunner:
     """Computes a head's outputs with onnxruntime, for `NERModel.decode`. A batch's rows are grouped by length
     (a row joins a group while it is at least 3/4 as long as the group's longest) and each group runs with
-    its own padding: onnxruntime's LSTM steps through every padded position, where PyTorch's packed one does
-    not, so `predict` on batches of mixed lengths, as a server's are, ran at 0.64× PyTorch. With `threads` =
+    its own padding, as `predict` cuts its batches: every encoder computes padded positions. With `threads` =
     n > 1 (0: every core this process may use) the groups, cut to at least n, are computed at once by
     one-thread runs of the same session (a run releases the GIL): on the BiLSTM the recurrence's per-step
     products are too small for onnxruntime's intra-op threads to share well (BENCHMARKS.md). onnxruntime's

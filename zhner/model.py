@@ -23,7 +23,7 @@ from .files import atomic_directory, previous
 from .nn.encoders import IDCNN, BiLSTM, InputEmbedding, Transformer
 from .nn.heads import HEADS
 from .spans import DataError, Span, trim
-from .windows import SIMILAR, by_length, merge, windows
+from .windows import by_length, merge, windows
 
 FORMAT_VERSION = 1
 DEFAULT_MODEL = Path(__file__).parent / "default_model"
@@ -92,10 +92,9 @@ class NERModel(nn.Module):
     def predict(self, texts, batch_size: int = 64) -> list[list[Span]]:
         """Spans (with scores) for each text of an iterable; long texts are split into overlapping windows and
         merged. The windows run sorted by length in batches of ≤ `batch_size`, cut further where the shortest
-        would be < 3/4 of the longest: padding costs an IDCNN, a transformer and GlobalPointer's (T × T) scores
-        as much as text (on texts in file order, 64 per call, IDCNN-CRF ran 1.9× and BiLSTM-GlobalPointer 2.0×
-        faster for the cut). A packed BiLSTM with a tagging head skips padding, and more calls only cost it
-        (0.88×), so its batches are not cut."""
+        would be < 3/4 of the longest: every encoder computes padded positions, and GlobalPointer's (T × T)
+        scores grow with them (on texts in file order, 64 per call, IDCNN-CRF ran 1.9× and BiLSTM-GlobalPointer
+        2.0× faster for the cut; the bundled BiLSTM-CRF on MSRA test, sorted, 1.10×)."""
         if isinstance(texts, str):
             raise TypeError("predict() takes a list of texts; wrap a single text in a list")
         texts = list(texts)                             # read twice below: a generator would end up empty
@@ -108,8 +107,7 @@ class NERModel(nn.Module):
             plan = windows(len(text), size, min(WINDOW_OVERLAP, size // 4))
             plans.append(plan)
             pieces.extend((i, s, text[s:e]) for s, e, _, _ in plan)
-        similar = SIMILAR if self.encoder.padding_costs or self.head.padding_costs else 0
-        batches = by_length([len(p[2]) for p in pieces], batch_size, similar)
+        batches = by_length([len(p[2]) for p in pieces], batch_size)
         found = [[] for _ in pieces]
         was_training = self.training
         self.eval()

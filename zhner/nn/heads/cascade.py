@@ -20,7 +20,6 @@ from .softmax import Softmax
 
 
 class Cascade(nn.Module):
-    padding_costs = False
     length_axes = (1,)              # of `outputs`, which the ONNX export makes dynamic
 
     def __init__(self, in_dim: int, labels, scheme: str = "BIOES", cascade_tagger: str = "crf",

@@ -73,7 +73,6 @@ def multilabel_crossentropy(scores, spans, pos_weight=1.0):
 
 
 class _SpanHead(nn.Module):
-    padding_costs = True            # (T × T) span scores
     length_axes = (2, 3)            # of `outputs` (B × heads × T × T), which the ONNX export makes dynamic
 
     def __init__(self, labels, threshold: float = 0.0, flat: bool = False, pos_weight: float = 1.0,

@@ -12,7 +12,6 @@ from .tagging import TagSet
 
 
 class Softmax(nn.Module):
-    padding_costs = False
     length_axes = (1,)              # of `outputs`, which the ONNX export makes dynamic
 
     def __init__(self, in_dim: int, labels, scheme: str = "BIOES", o_weight: float = 1.0, **_):
