@@ -238,7 +238,11 @@ def serving_tables() -> list[str]:
                 "`--onnx-threads 1,2`); batch: texts per model call, the texts sorted by length over the whole set "
                 "(`--onnx-batches 64,1`), or \"in file order\": one `predict` call per 64 texts (or per text) as "
                 "they come, lengths mixed as in a server's micro-batches, and one text after another as at a "
-                "server at low load (`--onnx-arrival`).", "",
+                "server at low load (`--onnx-arrival`). All 32 rows ran in session 33 on fc2fc4f (the BiLSTM on "
+                "oneDNN's fused LSTM, now about as fast in PyTorch as in onnxruntime; the grid models retrained "
+                "for it, 2 epochs each), on an AMD EPYC whose MKL matrix products run at half the speed of "
+                "onnxruntime's (table \"BiLSTM encoder\"); session 22's rows, on another machine and the packed "
+                "BiLSTM, reached 1.5× in 17 of 32.", "",
                 "| model | threads | batch | PyTorch chars/s | ONNX chars/s | speed-up | identical texts | ONNX int8 chars/s | "
                 "speed-up | identical texts | F1 PyTorch / ONNX / int8 |", "|---|---|---|---|---|---|---|---|---|---|---|"]
         out += [f"| {m} ({r.get('encoder', 'bilstm')}-{r.get('head', 'crf')}) | {r['threads']} | {-b}"
@@ -625,6 +629,34 @@ def small_data_table() -> list[str]:
     return out + [""]
 
 
+def bilstm_table() -> list[str]:
+    """The one-way-runs BiLSTM against the packed one it replaced (`bilstm.jsonl`)."""
+    runs = results("bilstm")
+    if not runs:
+        return []
+    out = ["### BiLSTM encoder: one-way runs against packed sequences (session 33)", "",
+           "`python benchmarks/bilstm.py`: zhner's BiLSTM (each direction a one-way LSTM over texts padded at the "
+           "end, which PyTorch runs with oneDNN's fused LSTM) against the packed `nn.LSTM(bidirectional=True)` it "
+           "replaced, in one process, one thread, 3 interleaved rounds (median). Predict: the bundled model on MSRA "
+           "test (3,442 texts, batches of 64). Training: `configs/msra.toml` without its vector files, one epoch on "
+           "MSRA train's first 3,000 records (held-out scoring included). GEMM: one 2,752 × 256 by 256 × 1,024 "
+           "product through PyTorch's BLAS (MKL) and through oneDNN.", "",
+           "| commit | machine | GEMM GFLOP/s MKL / oneDNN | predict s packed / one-way | speed-up | identical texts "
+           "| F1 packed / one-way | epoch s packed / one-way | speed-up | held-out F1 packed / one-way |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in runs:
+        out.append(f"| {r['commit']} | {r['machine'].split(',')[0]} | "
+                   f"{r['blas_gflops']:.0f} / {r['onednn_gflops']:.0f} | "
+                   f"{r['packed_predict_seconds']:.2f} / {r['one_way_predict_seconds']:.2f} | "
+                   f"{r['packed_predict_seconds'] / r['one_way_predict_seconds']:.2f}× | "
+                   f"{r['identical_texts']}/{r['predict_texts']} | {pct(r['packed_predict_f1'])} / "
+                   f"{pct(r['one_way_predict_f1'])} | "
+                   f"{r['packed_epoch_seconds']:.1f} / {r['one_way_epoch_seconds']:.1f} | "
+                   f"{r['packed_epoch_seconds'] / r['one_way_epoch_seconds']:.2f}× | {pct(r['packed_dev_f1'])} / "
+                   f"{pct(r['one_way_dev_f1'])} |")
+    return out + [""]
+
+
 def main():
     rows = results("ner")
     lines = ["# Benchmarks", "", "Every number here comes from the JSON lines in `benchmarks/results/`, written by the "
@@ -714,6 +746,7 @@ def main():
                   + " | ".join(f"{x:.1f}" for x in r["pass_seconds"]) + f" | {r['train_epoch_seconds']:.1f} |"
                   for r in features[-2:]]
         lines.append("")
+    lines += bilstm_table()
     types = [r for r in rows if r.get("suite") == "types"]
     if types:
         lines += ["## Cost against the number of types, e-commerce titles (issue 4)", "",
