@@ -12,12 +12,12 @@ BREAKS = set("。！？；，,;!?\n")
 SIMILAR = 3 / 4     # texts batched together: the shortest ≥ SIMILAR × the longest (`by_length`)
 
 
-def by_length(lengths, limit: int = 0, similar: float = SIMILAR) -> list[list[int]]:
+def by_length(lengths, limit: int = 0) -> list[list[int]]:
     """Indices into `lengths`, longest first, in groups of ≤ `limit` (0: no limit) whose shortest is
-    ≥ `similar` × their longest: the batches of `NERModel.predict` and the runs of `OnnxRunner`."""
+    ≥ SIMILAR × their longest: the batches of `NERModel.predict` and the runs of `OnnxRunner`."""
     groups = []
     for i in sorted(range(len(lengths)), key=lambda k: lengths[k], reverse=True):
-        if groups and (not limit or len(groups[-1]) < limit) and lengths[i] >= similar * lengths[groups[-1][0]]:
+        if groups and (not limit or len(groups[-1]) < limit) and lengths[i] >= SIMILAR * lengths[groups[-1][0]]:
             groups[-1].append(i)
         else:
             groups.append([i])
