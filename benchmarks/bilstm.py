@@ -13,7 +13,6 @@ Appends to benchmarks/results/bilstm.jsonl.
 import argparse
 import json
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from report import machine
+from report import commit, machine
 from zhner import evaluate, read_corpus
 from zhner.config import load_config
 from zhner.model import load
@@ -64,8 +63,6 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()
     torch.set_num_threads(1)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=ROOT).stdout.strip()
     gold = read_corpus(MSRA / "msra_test_bio").examples
     texts = [ex.text for ex in gold]
     model = load(None, onnx=False)
@@ -89,7 +86,7 @@ def main():
                 f1[name] = log["dev_f1"]
     BiLSTM.forward = ONE_WAY
     key = [[(s.start, s.end, s.label) for s in x] for x in spans["packed"]]
-    row = {"bench": "bilstm", "commit": commit, "machine": machine(), **gemm_probe(), "rounds": args.rounds,
+    row = {"bench": "bilstm", "commit": commit(), "machine": machine(), **gemm_probe(), "rounds": args.rounds,
            "predict_texts": len(texts), "limit": args.limit,
            "identical_texts": sum(a == [(s.start, s.end, s.label) for s in b] for a, b in zip(key, spans["one_way"]))}
     for name in seconds:

@@ -20,6 +20,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from report import commit
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 OUT = ROOT / "runs" / "bench" / "small"
@@ -78,8 +80,7 @@ def run(name: str, train_args: list[str], test: Path) -> dict:
             "epochs_run": len(log), "best_epoch": best["epoch"], "best_dev_f1": best["dev_f1"],
             "seconds_per_epoch": sum(r["seconds"] for r in log) / len(log),
             "precision": score["precision"], "recall": score["recall"], "f1": score["f1"],
-            "command": " ".join(command), "time": time.strftime("%Y-%m-%d %H:%M"), "commit": subprocess.run(
-                ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()}
+            "command": " ".join(command), "time": time.strftime("%Y-%m-%d %H:%M"), "commit": commit()}
 
 
 def main():
