@@ -21,6 +21,25 @@ def test_convert_then_evaluate_is_perfect(data_dir, tmp_path):
     assert json.loads(res.stdout)["micro"]["f1"] == 1.0
 
 
+def test_evaluate_writes_the_wrong_spans_of_each_record(tmp_path):
+    gold, pred = tmp_path / "gold.jsonl", tmp_path / "pred.jsonl"
+    gold.write_text('{"text": "李鹏乔石在北京", "spans": [{"start": 0, "end": 2, "label": "PER"}, '
+                    '{"start": 2, "end": 4, "label": "PER"}, {"start": 5, "end": 7, "label": "LOC"}]}\n'
+                    '{"text": "上海", "spans": [{"start": 0, "end": 2, "label": "LOC"}]}\n')
+    pred.write_text('{"text": "李鹏乔石在北京", "spans": [{"start": 0, "end": 4, "label": "PER"}, '
+                    '{"start": 5, "end": 7, "label": "LOC"}]}\n{"text": "上海", "spans": [{"start": 0, "end": 2, '
+                    '"label": "LOC"}]}\n')
+    res = zhner("evaluate", "--gold", gold, "--pred", pred, "--errors", tmp_path / "errors.jsonl")
+    assert res.returncode == 0 and "gold spans touching another: 2, recall 0.00 (the other 2: 100.00)" in res.stdout
+    lines = [json.loads(x) for x in (tmp_path / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert lines == [{"record": 1, "text": "李鹏乔石在北京",
+                      "missed": [{"start": 0, "end": 2, "label": "PER", "text": "李鹏", "kind": "boundary"},
+                                 {"start": 2, "end": 4, "label": "PER", "text": "乔石", "kind": "boundary"}],
+                      "wrong": [{"start": 0, "end": 4, "label": "PER", "text": "李鹏乔石", "kind": "boundary"}]}]
+    res = zhner("evaluate", "--gold", gold, "--json")                  # no --pred or --model: the bundled model
+    assert res.returncode == 0 and json.loads(res.stdout)["micro"]["support"] == 4
+
+
 def test_bad_file_gives_path_line_and_nonzero_exit(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "ab", "spans": []}\n{"text": "ab", "spans": [{"start": 1, "end": 1, "label": "X"}]}\n')

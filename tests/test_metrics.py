@@ -35,3 +35,19 @@ def test_nested_spans_count_independently():
     assert (r.micro.tp, r.micro.pred, r.micro.gold) == (2, 3, 3)
     assert r.per_type["ORG"].precision == 0.5 and r.per_type["PER"].recall == 0.0
     assert abs(r.micro.f1 - 2 / 3) < 1e-12
+
+
+def test_wrong_spans_get_a_kind_and_touching_gold_spans_a_recall():
+    gold = [[Span(0, 2, "PER"), Span(2, 5, "PER"), Span(6, 8, "LOC"), Span(9, 11, "ORG"), Span(12, 14, "LOC"),
+             Span(17, 19, "PER"), Span(19, 20, "LOC")]]
+    pred = [[Span(0, 5, "PER"), Span(6, 8, "ORG"), Span(9, 12, "LOC"), Span(15, 17, "PER"), Span(17, 19, "PER"),
+             Span(19, 20, "LOC")]]
+    r = evaluate(gold, pred)
+    assert r.missed == {"boundary": 2, "type": 1, "type and boundary": 1, "no overlap": 1}
+    assert r.wrong == {"boundary": 1, "type": 1, "type and boundary": 1, "no overlap": 1}
+    assert (r.touching.gold, r.touching.tp) == (4, 2)             # 0-2 and 2-5 merged; 17-19 and 19-20 found
+    errors = r.to_dict()["errors"]
+    assert errors["touching"] == {"support": 4, "correct": 2, "recall": 0.5}
+    assert sum(errors["missed"].values()) == r.micro.gold - r.micro.tp
+    assert sum(errors["wrong"].values()) == r.micro.pred - r.micro.tp
+    assert "gold not predicted        1         2                  1           1       5" in r.table()

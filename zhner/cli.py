@@ -99,6 +99,10 @@ def _load(args):
     return load(args.model, threads=args.threads)
 
 
+def _kinded(text, spans) -> list[dict]:
+    return [{"start": s, "end": e, "label": label, "text": text[s:e], "kind": kind} for (s, e, label), kind in spans]
+
+
 def cmd_evaluate(args):
     gold = _read(args.gold, args.gold_format, args.lenient)
     if args.pred:
@@ -111,9 +115,17 @@ def cmd_evaluate(args):
                                 args.pred)
     else:
         pred = _load(args).predict([ex.text for ex in gold], batch_size=args.batch_size)
-    from .metrics import evaluate, mention_scores
+    from .metrics import evaluate, mention_scores, span_errors, span_set
     report = evaluate(gold, pred)
     result = report.to_dict()
+    if args.errors:
+        with atomic_text(args.errors) as f:
+            for i, (g, p) in enumerate(zip(gold, pred), 1):
+                missed, wrong = span_errors(span_set(g), span_set(p))
+                if missed or wrong:
+                    record = {"record": i, "text": g.text, "missed": _kinded(g.text, missed),
+                              "wrong": _kinded(g.text, wrong)}
+                    f.write(json.dumps(record, ensure_ascii=False) + "\n")
     if args.mentions:
         result["mentions"] = mention_scores(gold, pred)
     if args.json:
@@ -419,14 +431,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="entity-level P/R/F1 of predictions (or of a model) against gold")
     _add_input(p, "gold", "--gold", "gold corpus")
-    src = p.add_mutually_exclusive_group(required=True)
+    src = p.add_mutually_exclusive_group()
     src.add_argument("--pred", help="predicted corpus, records aligned with gold")
-    src.add_argument("--model", help="model directory to run on the gold texts")
+    src.add_argument("--model", help="model directory to run on the gold texts (default: the bundled model)")
     p.add_argument("--pred-format", default="auto", choices=("auto",) + FORMATS)
     p.add_argument("--batch-size", type=int, default=64)
     _add_threads(p)
     p.add_argument("--mentions", action="store_true",
                    help="also score entity strings per sentence (core-entity metrics: exact-set accuracy, F1)")
+    p.add_argument("--errors", metavar="FILE",
+                   help="write each record with a wrong span as a JSON line: its gold spans not predicted "
+                        "('missed') and predicted spans not in gold ('wrong'), each with its kind")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 
