@@ -10,7 +10,8 @@ def zhner(*args, cwd=None):
 def test_stats_json(data_dir):
     out = zhner("stats", data_dir / "cmeee/CMeEE_dev.json", "--json")
     stats = json.loads(out.stdout)
-    assert (stats["sentences"], stats["entities"], stats["nested_pairs"]) == (5000, 20300, 1225)
+    counts = stats["sentences"], stats["entities"], stats["nested_pairs"], stats["touching"]
+    assert counts == (5000, 20300, 1225, 1569)
     assert stats["per_type"]["bod"] == 5883
 
 

@@ -10,6 +10,7 @@ from dataclasses import fields
 from .config import Limits
 from .corpora import FORMATS, WRITE_FORMATS, CorpusError, iter_records, read_corpus, write_corpus
 from .files import atomic_text
+from .metrics import span_set, touching
 from .spans import STDIN, DataError, Example, nested_pairs
 
 MAX_SHOWN = 20
@@ -66,6 +67,7 @@ def corpus_stats(corpus) -> dict:
         "path": corpus.path, "format": corpus.format, "sentences": len(corpus), "characters": sum(lengths),
         "entities": sum(per_type.values()), "types": len(per_type), "per_type": dict(sorted(per_type.items())),
         "nested_pairs": sum(nested_pairs(ex.spans) for ex in corpus),
+        "touching": sum(len(touching(span_set(ex))) for ex in corpus),
         "length": {"min": lengths[0] if lengths else 0, "mean": round(sum(lengths) / max(1, len(lengths)), 1),
                    **{f"p{q}": _percentile(lengths, q) for q in (50, 90, 95, 99)},
                    "max": lengths[-1] if lengths else 0},
@@ -78,7 +80,7 @@ def cmd_stats(args):
         print(json.dumps(stats, ensure_ascii=False, indent=1))
         return
     print(f"{stats['path']} ({stats['format']})")
-    for key in ("sentences", "characters", "entities", "types", "nested_pairs"):
+    for key in ("sentences", "characters", "entities", "types", "nested_pairs", "touching"):
         print(f"  {key:<13}{stats[key]:>10}")
     print("  length       " + "  ".join(f"{k} {v}" for k, v in stats["length"].items()))
     if stats["per_type"]:
@@ -115,7 +117,7 @@ def cmd_evaluate(args):
                                 args.pred)
     else:
         pred = _load(args).predict([ex.text for ex in gold], batch_size=args.batch_size)
-    from .metrics import evaluate, mention_scores, span_errors, span_set
+    from .metrics import evaluate, mention_scores, span_errors
     report = evaluate(gold, pred)
     result = report.to_dict()
     if args.errors:
@@ -424,7 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", default="jsonl", choices=WRITE_FORMATS)
     p.set_defaults(func=cmd_convert)
 
-    p = sub.add_parser("stats", help="sentences, characters, entities per type, nesting, lengths")
+    p = sub.add_parser("stats", help="sentences, characters, entities per type, nesting, entities touching "
+                                     "another (one ends where the next begins), lengths")
     _add_input(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
