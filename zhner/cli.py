@@ -10,7 +10,7 @@ from dataclasses import fields
 from .config import Limits
 from .corpora import FORMATS, WRITE_FORMATS, CorpusError, iter_records, read_corpus, write_corpus
 from .files import atomic_text
-from .metrics import span_set, touching
+from .metrics import evaluate, mention_scores, span_errors, span_set, touching
 from .spans import STDIN, DataError, Example, nested_pairs
 
 MAX_SHOWN = 20
@@ -102,6 +102,7 @@ def _load(args):
 
 
 def _kinded(text, spans) -> list[dict]:
+    """((start, end, label), kind) pairs as an error file writes them."""
     return [{"start": s, "end": e, "label": label, "text": text[s:e], "kind": kind} for (s, e, label), kind in spans]
 
 
@@ -117,7 +118,6 @@ def cmd_evaluate(args):
                                 args.pred)
     else:
         pred = _load(args).predict([ex.text for ex in gold], batch_size=args.batch_size)
-    from .metrics import evaluate, mention_scores, span_errors
     report = evaluate(gold, pred)
     result = report.to_dict()
     if args.errors:
