@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from report import commit, machine
+from report import commit, identical_texts, machine
 from zhner import evaluate, read_corpus
 from zhner.config import load_config
 from zhner.model import load
@@ -85,10 +85,9 @@ def main():
                 epochs[name].append(log["seconds"])
                 f1[name] = log["dev_f1"]
     BiLSTM.forward = ONE_WAY
-    key = [[(s.start, s.end, s.label) for s in x] for x in spans["packed"]]
     row = {"bench": "bilstm", "commit": commit(), "machine": machine(), **gemm_probe(), "rounds": args.rounds,
            "predict_texts": len(texts), "limit": args.limit,
-           "identical_texts": sum(a == [(s.start, s.end, s.label) for s in b] for a, b in zip(key, spans["one_way"]))}
+           "identical_texts": identical_texts(spans["packed"], spans["one_way"])}
     for name in seconds:
         row[f"{name}_predict_seconds"] = statistics.median(seconds[name])
         row[f"{name}_predict_f1"] = evaluate(gold, spans[name]).micro.f1

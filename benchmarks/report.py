@@ -36,6 +36,12 @@ def commit() -> str:
                           text=True).stdout.strip()
 
 
+def identical_texts(ours, theirs) -> int:
+    """How many texts two predictions give the same spans (start, end, label; scores aside)."""
+    key = lambda spans: [(s.start, s.end, s.label) for s in spans]                 # noqa: E731
+    return sum(key(a) == key(b) for a, b in zip(ours, theirs))
+
+
 def results(name: str) -> list[dict]:
     """The JSON lines of `benchmarks/results/<name>.jsonl` (none if the file is missing)."""
     path = ROOT / "benchmarks" / "results" / f"{name}.jsonl"

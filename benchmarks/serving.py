@@ -30,6 +30,7 @@ import threading
 import time
 from pathlib import Path
 
+from report import identical_texts
 from zhner.config import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -229,7 +230,6 @@ def bench_onnx(args):
     gold = read_corpus(DATA / "msra/msra_test_bio").examples
     texts = [ex.text for ex in gold]
     chars = sum(map(len, texts))
-    key = lambda pred: [[(s.start, s.end, s.label) for s in p] for p in pred]       # noqa: E731
     for source in args.onnx_models.split(","):
         path = None if source == "bundled" else \
             small_transformer(ROOT / "runs" / "onnx_transformer") if source == "transformer" else Path(source)
@@ -263,8 +263,7 @@ def bench_onnx(args):
                     row[f"{name}_f1"] = evaluate(gold, spans[name]).micro.f1
                 row["rounds"] = args.onnx_rounds
                 for name in ("onnx", "onnx_int8"):
-                    same = sum(a == b for a, b in zip(key(spans["pytorch"]), key(spans[name])))
-                    row[f"{name}_identical_texts"] = same
+                    row[f"{name}_identical_texts"] = identical_texts(spans["pytorch"], spans[name])
                     row[f"{name}_speedup"] = row[f"{name}_chars_per_s"] / row["pytorch_chars_per_s"]
                 record(row)
 
