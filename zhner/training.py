@@ -5,6 +5,7 @@ F1 after every epoch, early stopping, and the best model kept. Writes `<output>/
 """
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -403,6 +404,11 @@ def train(cfg: Config, resume: bool = False) -> Result:
     if world > 1:
         checksum = sum(p.detach().double().sum().item() for p in model.parameters())
         say(f"rank {rank}: final weights checksum {checksum:.10f}")
-    if joined:      # gloo's threads left to interpreter shutdown can abort the process (SIGABRT) after a good run
+    if joined:
+        # DDP leaves garbage in reference cycles; left to interpreter shutdown it aborted a rank after a good
+        # run (SIGABRT, "terminate called without an active exception"; benchmarks/NOTES.md, session 34).
+        # Collect it while the interpreter is whole, then leave the group.
+        del net
+        gc.collect()
         torch.distributed.destroy_process_group()
     return Result(out / "model", best_epoch, best_report, sum(epoch_times) / max(1, len(epoch_times)))
