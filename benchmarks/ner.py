@@ -218,7 +218,8 @@ def run_spacy(args) -> dict:
     from spacy.training import Example as SpacyExample
     from spacy.util import minibatch
     from zhner import Span, read_corpus
-    from zhner.training import flatten, split_dev
+    from zhner.spans import flatten
+    from zhner.training import split_dev
     train_file, test_file, fraction = DATASETS[args.dataset]
     examples = read_corpus(DATA / train_file).examples
     if args.limit:

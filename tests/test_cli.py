@@ -22,6 +22,18 @@ def test_convert_then_evaluate_is_perfect(data_dir, tmp_path):
     assert json.loads(res.stdout)["micro"]["f1"] == 1.0
 
 
+def test_convert_to_tags_names_the_records_with_overlapping_spans(data_dir, tmp_path):
+    """CLUENER train's record 1507 has two companies inside a book title; BIOES cannot hold that."""
+    out = tmp_path / "train.bioes"
+    res = zhner("convert", data_dir / "cluener2020/train.json", "--to", "bioes", "-o", out)
+    assert res.returncode == 1 and not out.exists()
+    assert "train.json: 1 record(s) with overlapping spans, which bioes tags cannot hold (record 1507)" in res.stderr
+    res = zhner("convert", data_dir / "cluener2020/train.json", "--to", "bioes", "-o", out, "--lenient")
+    assert res.returncode == 0 and "kept the longest, dropped 2 span(s)" in res.stderr
+    stats = json.loads(zhner("stats", out, "--json").stdout)
+    assert (stats["sentences"], stats["entities"], stats["nested_pairs"]) == (10748, 23972 - 2, 0)
+
+
 def test_evaluate_writes_the_wrong_spans_of_each_record(tmp_path):
     gold, pred = tmp_path / "gold.jsonl", tmp_path / "pred.jsonl"
     gold.write_text('{"text": "李鹏乔石在北京", "spans": [{"start": 0, "end": 2, "label": "PER"}, '

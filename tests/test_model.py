@@ -10,7 +10,8 @@ from zhner import evaluate, write_corpus
 from zhner.config import ModelConfig, load_config
 from zhner.features.featurizer import Featurizer
 from zhner.model import NERModel, load
-from zhner.training import FGM, flatten, train
+from zhner.spans import flatten
+from zhner.training import FGM, train
 
 @pytest.fixture(scope="module")
 def corpus_file(tmp_path_factory):

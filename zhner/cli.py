@@ -11,7 +11,7 @@ from .config import Limits
 from .corpora import FORMATS, WRITE_FORMATS, CorpusError, iter_records, read_corpus, write_corpus
 from .files import atomic_text
 from .metrics import evaluate, mention_scores, span_errors, span_set, touching
-from .spans import STDIN, DataError, Example, nested_pairs
+from .spans import STDIN, DataError, Example, flatten, nested_pairs
 
 MAX_SHOWN = 20
 STREAM_CHUNK = 8192        # `predict --input` tags and writes this many texts at a time
@@ -50,8 +50,24 @@ def _add_threads(p):
 
 
 def cmd_convert(args):
+    """A tag format (one tag per character) cannot hold overlapping spans: their records are an error naming
+    them, or with --lenient keep the longest of each overlapping set, as training a tagging head does."""
     corpus = _read(args.input, args.input_format, args.lenient)
-    write_corpus(corpus.examples, args.output, args.to)
+    examples = corpus.examples
+    overlapping = [i for i, ex in enumerate(examples, 1) if nested_pairs(ex.spans)] \
+        if args.to in ("bio", "bioes", "ecommerce") else []
+    if overlapping:
+        which = ", ".join(map(str, overlapping[:MAX_SHOWN])) + (", ..." if len(overlapping) > MAX_SHOWN else "")
+        problem = f"{len(overlapping)} record(s) with overlapping spans, which {args.to} tags cannot hold " \
+                  f"(record {which})"
+        if not args.lenient:
+            raise DataError(f"{problem}; --lenient keeps the longest of each overlapping set", args.input)
+        flat = [flatten(ex) for ex in examples]
+        examples = [ex for ex, _ in flat]
+        dropped = sum(n for _, n in flat)
+        print(f"warning: {DataError(f'{problem}: kept the longest, dropped {dropped} span(s)', args.input)}",
+              file=sys.stderr)
+    write_corpus(examples, args.output, args.to)
     if args.output != "-":
         print(f"wrote {len(corpus)} records to {args.output} ({args.to})", file=sys.stderr)
 
@@ -158,7 +174,6 @@ def cmd_train(args, overrides):
 
 def _write_predictions(examples, f, fmt):
     from .corpora import conll, jsonl
-    from .training import flatten
     if fmt == "jsonl":
         jsonl.write(examples, f)
     elif fmt == "conll":                    # one tag per character: nested spans reduced to the outermost

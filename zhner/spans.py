@@ -135,6 +135,15 @@ def trim(text: str, spans, whole_runs: bool = False) -> list[Span]:
     return sorted(best.values())
 
 
+def flatten(example: Example) -> tuple[Example, int]:
+    """Keep the longest non-overlapping spans (a tagging scheme cannot hold nested ones); also the number dropped."""
+    kept = []
+    for s in sorted(example.spans, key=lambda s: (s.start - s.end, s.start)):
+        if all(s.end <= k.start or k.end <= s.start for k in kept):
+            kept.append(s)
+    return Example(example.text, kept), len(example.spans) - len(kept)
+
+
 def nested_pairs(spans) -> int:
     """Number of unordered pairs of distinct spans that overlap (nested or crossing)."""
     spans = sorted(set(spans))

@@ -26,7 +26,7 @@ from .files import atomic_directory, recover
 from .metrics import Report, evaluate
 from .model import NERModel, load
 from .nn.encoders import Transformer
-from .spans import Example, keeps_runs
+from .spans import flatten, keeps_runs
 from .windows import chunk
 
 
@@ -37,15 +37,6 @@ def say(*args):
 def seed_everything(seed: int):
     random.seed(seed)
     torch.manual_seed(seed)
-
-
-def flatten(example: Example) -> tuple[Example, int]:
-    """Keep the longest non-overlapping spans (a tagging scheme cannot hold nested ones)."""
-    kept = []
-    for s in sorted(example.spans, key=lambda s: (s.start - s.end, s.start)):
-        if all(s.end <= k.start or k.end <= s.start for k in kept):
-            kept.append(s)
-    return Example(example.text, kept), len(example.spans) - len(kept)
 
 
 def split_dev(examples, fraction: float, seed: int):
