@@ -1,6 +1,9 @@
 import json
+import shutil
 import subprocess
 import sys
+
+from zhner.model import DEFAULT_MODEL
 
 
 def zhner(*args, cwd=None):
@@ -51,6 +54,23 @@ def test_evaluate_writes_the_wrong_spans_of_each_record(tmp_path):
                       "wrong": [{"start": 0, "end": 4, "label": "PER", "text": "李鹏乔石", "kind": "boundary"}]}]
     res = zhner("evaluate", "--gold", gold, "--json")                  # no --pred or --model: the bundled model
     assert res.returncode == 0 and json.loads(res.stdout)["micro"]["support"] == 4
+
+
+def test_models_given_twice_predict_as_an_ensemble(tmp_path):
+    """Two copies of one model are that model; a model with other labels cannot join it."""
+    texts = ["国务院总理李强在北京会见了世界银行行长彭安杰。", "华为公司在深圳发布了新手机。"]
+    alone = zhner("predict", *texts)
+    twice = zhner("predict", "--model", DEFAULT_MODEL, "--model", DEFAULT_MODEL, *texts)
+    assert twice.returncode == 0 and twice.stdout == alone.stdout and "彭安杰" in alone.stdout
+    other = tmp_path / "other"
+    shutil.copytree(DEFAULT_MODEL, other)
+    meta = json.loads((other / "config.json").read_text(encoding="utf-8"))
+    meta["labels"] = ["GPE" if label == "LOC" else label for label in meta["labels"]]
+    (other / "config.json").write_text(json.dumps(meta), encoding="utf-8")
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"text": "张三在北京", "spans": [{"start": 0, "end": 2, "label": "PER"}]}\n', encoding="utf-8")
+    res = zhner("evaluate", "--gold", gold, "--model", DEFAULT_MODEL, "--model", other)
+    assert res.returncode == 1 and "error: an ensemble needs models with the same labels" in res.stderr
 
 
 def test_bad_file_gives_path_line_and_nonzero_exit(tmp_path):

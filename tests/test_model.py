@@ -1,4 +1,5 @@
 """The contract every encoder × head passes: train on a tiny corpus -> save -> load -> same spans."""
+import copy
 import itertools
 import json
 
@@ -6,10 +7,10 @@ import pytest
 import torch
 
 from helpers import NAMES, tiny_corpus
-from zhner import evaluate, write_corpus
+from zhner import Example, Span, evaluate, write_corpus
 from zhner.config import ModelConfig, load_config
 from zhner.features.featurizer import Featurizer
-from zhner.model import NERModel, load
+from zhner.model import Ensemble, NERModel, load
 from zhner.spans import flatten
 from zhner.training import FGM, train
 
@@ -109,7 +110,7 @@ def test_windows_tile_the_text():
 
 
 def test_trim_cuts_white_space_and_keeps_the_best_of_equal_spans():
-    from zhner.spans import Span, trim
+    from zhner.spans import trim
     text = " 李强 \u3000北京\u200b\x00"
     spans = [Span(0, 4, "PER", 0.6), Span(1, 3, "PER", 0.9), Span(3, 5, "LOC", 0.5), Span(4, 9, "LOC", 0.7)]
     assert [(s.start, s.end, s.label, s.score) for s in trim(text, spans)] == \
@@ -294,3 +295,28 @@ def test_fgm_steps_up_the_loss_gradient_and_adds_the_second_gradient(encoder, ti
     assert len(grads) == len(clean_grads)
     assert all((g - 2 * c).norm() <= 1e-3 * c.norm() + 1e-12 for g, c in zip(grads, clean_grads))  # key bias: 0
     assert model(batch).item() == pytest.approx(clean.item(), rel=1e-12)
+
+
+@pytest.mark.parametrize("head", ["crf", "cascade"])
+def test_an_ensemble_decodes_the_mean_of_its_models_outputs_and_potentials(head):
+    """Two models with one encoder and other head weights: their heads' outputs are linear in the weights, so the
+    mean of the outputs is what the head with the mean weights (CRF transitions too) gives; the ensemble must
+    predict as that one model does."""
+    examples = [flatten(ex)[0] for ex in tiny_corpus(8)]
+    torch.manual_seed(0)
+    a = tiny_model(examples, head=head).eval()
+    b, mean = copy.deepcopy(a), copy.deepcopy(a)
+    with torch.no_grad():
+        for pb, pm in zip(b.head.parameters(), mean.head.parameters()):
+            step = torch.randn_like(pb)
+            pb.add_(step)
+            pm.add_(step / 2)
+    texts = [ex.text for ex in tiny_corpus(10, seed=1)]
+    together, alone, single = Ensemble([a, b]).predict(texts), mean.predict(texts), a.predict(texts)
+    def where(predictions):
+        return [[(s.start, s.end, s.label) for s in p] for p in predictions]
+    assert where(together) == where(alone) != where(single) and sum(map(len, together)) > 5
+    assert [s.score for p in together for s in p] == pytest.approx([s.score for p in alone for s in p], abs=1e-5)
+    other = tiny_model(examples + [Example("上海", (Span(0, 2, "CITY"),))], head=head)
+    with pytest.raises(ValueError, match="same labels"):
+        Ensemble([a, other])

@@ -107,7 +107,8 @@ def cmd_stats(args):
 
 
 def _load(args):
-    """`--model` (default: the bundled one) on `--threads` CPU threads; 0 leaves torch's default, all cores."""
+    """`--model` (default: the bundled one; repeated: an ensemble) on `--threads` CPU threads; 0 leaves torch's
+    default, all cores."""
     from .model import load
     if args.threads < 0:
         raise ValueError(f"--threads {args.threads}: give a number of threads, or 0 for all cores")
@@ -451,7 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input(p, "gold", "--gold", "gold corpus")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--pred", help="predicted corpus, records aligned with gold")
-    src.add_argument("--model", help="model directory to run on the gold texts (default: the bundled model)")
+    src.add_argument("--model", action="append", help="model directory to run on the gold texts (default: the "
+                     "bundled model); repeat it for an ensemble of models trained alike")
     p.add_argument("--pred-format", default="auto", choices=("auto",) + FORMATS)
     p.add_argument("--batch-size", type=int, default=64)
     _add_threads(p)
@@ -483,7 +485,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="tag texts with a model (default: the bundled MSRA model)")
     p.add_argument("texts", nargs="*", help="texts to tag")
-    p.add_argument("--model", help="model directory (default: bundled model)")
+    p.add_argument("--model", action="append",
+                   help="model directory (default: bundled model); repeat it for an ensemble of models trained alike")
     p.add_argument("--input", help="file of texts (one per line) or any corpus format; - reads standard input; "
                    "tagged and written in chunks")
     p.add_argument("--input-format", default="auto", choices=("auto",) + FORMATS)

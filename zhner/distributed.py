@@ -76,10 +76,10 @@ def _texts(shard):
                 yield lineno, f"{shard['input']}:{lineno}: {type(e).__name__}: {e}", True
 
 
-def predict_shard(shard: dict, model_path: str | None, batch_size: int = 64) -> dict:
+def predict_shard(shard: dict, model_path: str | list[str] | None, batch_size: int = 64) -> dict:
     """Runs on a worker: tag one shard and write its output file."""
     from .model import load
-    key = model_path or ""
+    key = str(model_path or "")
     if key not in _MODELS:
         _MODELS[key] = load(model_path)
     model = _MODELS[key]
@@ -105,7 +105,7 @@ def client_for(spec: str):
     return Client(spec)
 
 
-def run(inputs: str, output, model_path: str | None, cluster: str = "local:2", shard_size: int = 10_000,
+def run(inputs: str, output, model_path: str | list[str] | None, cluster: str = "local:2", shard_size: int = 10_000,
         batch_size: int = 64, client=None) -> dict:
     """Tag every input shard on the cluster; returns counts of shards run and skipped."""
     output = Path(output)

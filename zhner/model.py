@@ -7,6 +7,7 @@ Nothing is pickled. Directories are written to a temporary name and renamed into
 """
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -77,14 +78,16 @@ class NERModel(nn.Module):
     def forward(self, batch):
         return self.head.loss(self.encoder(batch), batch)
 
+    def outputs(self, batch):
+        """The head's raw outputs for a batch (CRF: emissions; GlobalPointer: span scores), which its
+        `decode_outputs` turns into spans; from the ONNX graph when the model was loaded from an export."""
+        return self.onnx(batch) if self.onnx is not None else self.head.outputs(self.encoder(batch), batch)
+
     @torch.inference_mode()
     def decode(self, batch):
         """Spans per text of the batch, in character offsets, trimmed of blank characters and, if
         `whole_runs`, widened to whole Latin words and numbers (`spans.trim`)."""
-        if self.onnx is not None:
-            spans = self.head.decode_outputs(self.onnx(batch), batch)
-        else:
-            spans = self.head.decode(self.encoder(batch), batch)
+        spans = self.head.decode_outputs(self.outputs(batch), batch)
         units = batch["units"] or [None] * len(spans)
         return [trim(t, self.featurizer.to_chars(u, ss), self.whole_runs)
                 for t, u, ss in zip(batch["texts"], units, spans)]
@@ -138,10 +141,46 @@ class NERModel(nn.Module):
             save_file(state, tmp / "model.safetensors", metadata={"format_version": str(FORMAT_VERSION)})
 
 
+class Ensemble(NERModel):
+    """Models trained alike (one recipe, other seeds) predicting as one: the mean of their head outputs
+    (CRF emissions, softmax log-probabilities, span scores) is decoded with the mean of their CRF potentials:
+    for CRFs the path and scores of the geometric mean of the models' distributions. Members must share
+    labels, level, head, scheme and window; those with the same features as the first reuse its batch."""
+
+    def __init__(self, models):
+        nn.Module.__init__(self)
+        first = models[0]
+        def kind(m):
+            return m.labels, m.cfg.level, m.cfg.head, m.cfg.scheme, m.cfg.max_length
+        if any(kind(m) != kind(first) for m in models):
+            raise ValueError("an ensemble needs models with the same labels, level, head, scheme and max_length")
+        self.cfg, self.labels, self.featurizer, self.whole_runs = first.cfg, first.labels, first.featurizer, \
+            first.whole_runs
+        self.onnx, self.encoder, self.members = None, first.encoder, nn.ModuleList(models)
+        self.head = copy.deepcopy(first.head)
+        with torch.no_grad():
+            for mean, *each in zip(self.head.crf_parameters(), *(m.head.crf_parameters() for m in models)):
+                mean.copy_(torch.stack(each).mean(0))
+        names = ("chars", "bigrams", "words", "postags", "lexicon_words")
+        self.shared = [m is first or m.cfg == first.cfg and not isinstance(m.encoder, Transformer) and
+                       all(getattr(getattr(m.featurizer, n), "itos", None) ==
+                           getattr(getattr(first.featurizer, n), "itos", None) for n in names) for m in models]
+
+    def outputs(self, batch):
+        return torch.stack([m.outputs(batch if shared else m.make_batch(batch["texts"]))
+                            for m, shared in zip(self.members, self.shared)]).mean(0)
+
+    def save(self, path):
+        raise TypeError("an ensemble is not saved as one model: keep its members' directories")
+
+
 def load(path=None, device: str | None = None, onnx: bool | None = None, threads: int = 0) -> NERModel:
-    """Load a model directory; `None` loads the bundled default model. A directory written by
-    `zhner export --onnx` runs its graph with onnxruntime on `threads` cores (0 = all; `OnnxRunner`)
-    unless `onnx=False`."""
+    """Load a model directory; `None` loads the bundled default model, a list of directories an `Ensemble`.
+    A directory written by `zhner export --onnx` runs its graph with onnxruntime on `threads` cores
+    (0 = all; `OnnxRunner`) unless `onnx=False`."""
+    if isinstance(path, (list, tuple)):
+        models = [load(p, device, onnx, threads) for p in path]
+        return Ensemble(models) if len(models) > 1 else models[0]
     path = Path(path) if path else DEFAULT_MODEL
     if not path.exists() and previous(path).is_dir():  # a kill between the renames of a save left it aside
         path = previous(path)

@@ -55,10 +55,6 @@ class Cascade(nn.Module):
     def outputs(self, h, batch):
         return torch.cat([self.tagger.outputs(h, batch), *self.type_parts(h)], -1)
 
-    @torch.no_grad()
-    def decode(self, h, batch):
-        return self.decode_outputs(self.outputs(h, batch), batch)
-
     def decode_outputs(self, out, batch):
         n, c = len(self.tagger.tagset), len(self.labels)
         untyped = self.tagger.decode_outputs(out[..., :n], batch)

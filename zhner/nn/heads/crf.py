@@ -122,10 +122,6 @@ class CRF(nn.Module):
     def outputs(self, h, batch):
         return self.proj(h)
 
-    @torch.no_grad()
-    def decode(self, h, batch):
-        return self.decode_outputs(self.outputs(h, batch), batch)
-
     def decode_outputs(self, em, batch):
         em, start, trans, end = map(_array, (em, *self.potentials()))     # converted once for both
         paths = viterbi(em, batch["mask"], start, trans, end)

@@ -96,10 +96,6 @@ class _SpanHead(nn.Module):
     def outputs(self, h, batch):
         return self.scores(h, batch["mask"])
 
-    @torch.no_grad()
-    def decode(self, h, batch):
-        return self.decode_outputs(self.outputs(h, batch), batch)
-
     def decode_outputs(self, scores, batch):
         """Spans scoring above the threshold, kept only where `span_mask` holds: an ONNX runner pads its groups'
         scores back with values the threshold may pass. The mask is read at the hits, not and-ed with every

@@ -34,10 +34,6 @@ class Softmax(nn.Module):
     def outputs(self, h, batch):
         return self.proj(h).log_softmax(-1)
 
-    @torch.no_grad()
-    def decode(self, h, batch):
-        return self.decode_outputs(self.outputs(h, batch), batch)
-
     def decode_outputs(self, logp, batch):
         paths = viterbi(logp, batch["mask"], self.start_mask, self.trans_mask, self.end_mask)
         probs = logp.exp().cpu()
