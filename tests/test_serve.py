@@ -168,5 +168,10 @@ def test_worker_factory_reads_model_limits_and_threads(model, tmp_path, monkeypa
             assert torch.get_num_threads() == 1 and os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "7"
             assert c.post("/predict", json={"texts": ["a", "b", "c"]}).status_code == 422
             assert c.post("/predict", json={"text": "上海"}).status_code == 200
+            single = c.post("/predict", json={"texts": ["上海", "李明在北京"]}).json()
+        monkeypatch.setenv("ZHNER_MODEL", os.pathsep.join([str(tmp_path / "onnx")] * 2))      # an ensemble
+        with TestClient(app_from_env()) as c:
+            assert c.get("/model").json()["models"] == 2
+            assert c.post("/predict", json={"texts": ["上海", "李明在北京"]}).json() == single
     finally:
         torch.set_num_threads(before)

@@ -337,7 +337,7 @@ def cmd_serve(args):
     import os
 
     import uvicorn
-    os.environ["ZHNER_MODEL"] = args.model or ""
+    os.environ["ZHNER_MODEL"] = os.pathsep.join(args.model or [])
     for f in fields(Limits):
         os.environ[f"ZHNER_{f.name.upper()}"] = str(getattr(args, f.name))
     uvicorn.run("zhner.serve:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
@@ -511,7 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("serve", help="REST server (FastAPI): POST /predict, GET /health, GET /model, /docs")
-    p.add_argument("--model", help="model directory (default: bundled model)")
+    p.add_argument("--model", action="append",
+                   help="model directory (default: bundled model); repeat it for an ensemble of models trained alike")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1, help="processes, each with its own copy of the model")

@@ -159,7 +159,8 @@ class Ensemble(NERModel):
         self.onnx, self.encoder, self.members = None, first.encoder, nn.ModuleList(models)
         self.head = copy.deepcopy(first.head)
         with torch.no_grad():
-            for mean, *each in zip(self.head.crf_parameters(), *(m.head.crf_parameters() for m in models)):
+            crf = [getattr(h, "crf_parameters", list)() for h in (self.head, *(m.head for m in models))]
+            for mean, *each in zip(*crf):
                 mean.copy_(torch.stack(each).mean(0))
         names = ("chars", "bigrams", "words", "postags", "lexicon_words")
         self.shared = [m is first or m.cfg == first.cfg and not isinstance(m.encoder, Transformer) and

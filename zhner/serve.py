@@ -164,7 +164,8 @@ def _error(status: int, loc: list, msg: str) -> JSONResponse:
 
 
 def create_app(model=None, limits: Limits | None = None) -> FastAPI:
-    """An app serving `model` (a loaded NERModel, a model directory, or None for the bundled model); a directory
+    """An app serving `model` (a loaded NERModel, a model directory, a list of them for an ensemble, or None for
+    the bundled model); a directory
     exported to ONNX runs on `limits.threads` cores with onnxruntime (torch's threads are the process's:
     `app_from_env`); `limits.primitive_cache` applies if no oneDNN kernel has run in this process yet."""
     from .model import NERModel, load
@@ -200,7 +201,7 @@ def create_app(model=None, limits: Limits | None = None) -> FastAPI:
     @app.get("/model")
     async def model_info():
         return {"labels": model.labels, "config": asdict(model.cfg), "whole_runs": model.whole_runs,
-                "version": __version__}
+                "models": len(getattr(model, "members", [model])), "version": __version__}
 
     async def tag(body: PredictRequest):
         """(texts, spans) or an error response."""
@@ -240,10 +241,11 @@ def create_app(model=None, limits: Limits | None = None) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory` with several workers: model and limits from ZHNER_* variables."""
+    """Factory for `uvicorn --factory` with several workers: model and limits from ZHNER_* variables
+    (ZHNER_MODEL: directories joined by os.pathsep, several for an ensemble)."""
     import torch
     limits = Limits(**{k: type(v)(os.environ[f"ZHNER_{k.upper()}"]) for k, v in asdict(Limits()).items()
                        if f"ZHNER_{k.upper()}" in os.environ})
     if limits.threads:     # more threads than one per worker mostly spin against the event loop and each other
         torch.set_num_threads(limits.threads)
-    return create_app(os.environ.get("ZHNER_MODEL") or None, limits)
+    return create_app([p for p in os.environ.get("ZHNER_MODEL", "").split(os.pathsep) if p] or None, limits)
