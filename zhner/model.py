@@ -150,6 +150,7 @@ class Ensemble(NERModel):
     def __init__(self, models):
         nn.Module.__init__(self)
         first = models[0]
+
         def kind(m):
             return m.labels, m.cfg.level, m.cfg.head, m.cfg.scheme, m.cfg.max_length
         if any(kind(m) != kind(first) for m in models):
@@ -163,9 +164,10 @@ class Ensemble(NERModel):
             for mean, *each in zip(*crf):
                 mean.copy_(torch.stack(each).mean(0))
         names = ("chars", "bigrams", "words", "postags", "lexicon_words")
-        self.shared = [m is first or m.cfg == first.cfg and not isinstance(m.encoder, Transformer) and
-                       all(getattr(getattr(m.featurizer, n), "itos", None) ==
-                           getattr(getattr(first.featurizer, n), "itos", None) for n in names) for m in models]
+        self.shared = [m is first or (m.cfg == first.cfg and not isinstance(m.encoder, Transformer) and
+                                      all(getattr(getattr(m.featurizer, n), "itos", None) ==
+                                          getattr(getattr(first.featurizer, n), "itos", None) for n in names))
+                       for m in models]
 
     def outputs(self, batch):
         return torch.stack([m.outputs(batch if shared else m.make_batch(batch["texts"]))

@@ -165,9 +165,9 @@ def _error(status: int, loc: list, msg: str) -> JSONResponse:
 
 def create_app(model=None, limits: Limits | None = None) -> FastAPI:
     """An app serving `model` (a loaded NERModel, a model directory, a list of them for an ensemble, or None for
-    the bundled model); a directory
-    exported to ONNX runs on `limits.threads` cores with onnxruntime (torch's threads are the process's:
-    `app_from_env`); `limits.primitive_cache` applies if no oneDNN kernel has run in this process yet."""
+    the bundled model); a directory exported to ONNX runs on `limits.threads` cores with onnxruntime (torch's
+    threads are the process's: `app_from_env`); `limits.primitive_cache` applies if no oneDNN kernel has run in
+    this process yet."""
     from .model import NERModel, load
     limits = limits or Limits()
     # oneDNN caches a kernel per input shape and reads the capacity when it first runs one (benchmarks/NOTES.md)
