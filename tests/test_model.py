@@ -320,3 +320,14 @@ def test_an_ensemble_decodes_the_mean_of_its_models_outputs_and_potentials(head)
     other = tiny_model(examples + [Example("上海", (Span(0, 2, "CITY"),))], head=head)
     with pytest.raises(ValueError, match="same labels"):
         Ensemble([a, other])
+
+
+def test_ensemble_members_that_segment_alike_share_one_segmenter(tmp_path):
+    examples = [flatten(ex)[0] for ex in tiny_corpus(8)]
+    words = tmp_path / "words.txt"
+    words.write_text("李明 5 nr\n", encoding="utf-8")
+    a, b, c = (tiny_model(examples, word_dim=8) for _ in range(3))
+    d = tiny_model(examples, word_dim=8, user_dict=str(words))
+    Ensemble([a, b, c, d])
+    assert b.featurizer.segmenter is a.featurizer.segmenter is c.featurizer.segmenter
+    assert d.featurizer.segmenter is not a.featurizer.segmenter

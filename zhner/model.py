@@ -163,6 +163,11 @@ class Ensemble(NERModel):
             crf = [getattr(h, "crf_parameters", list)() for h in (self.head, *(m.head for m in models))]
             for mean, *each in zip(*crf):
                 mean.copy_(torch.stack(each).mean(0))
+        segmenter = first.featurizer.segmenter
+        for m in models:                # members that segment alike share a segmenter, so each text is cut once
+            if segmenter is not None and m.featurizer.segmenter is not None and \
+                    m.featurizer.segmenter.same_as(segmenter):
+                m.featurizer.segmenter = segmenter
         names = ("chars", "bigrams", "words", "postags", "lexicon_words")
         self.shared = [m is first or (m.cfg == first.cfg and not isinstance(m.encoder, Transformer) and
                                       all(getattr(getattr(m.featurizer, n), "itos", None) ==

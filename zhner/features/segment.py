@@ -45,6 +45,12 @@ class Segmenter:
         else:
             raise ValueError(f"unknown segmenter {kind!r}; choose jieba, lexicon or lac")
 
+    def same_as(self, other: "Segmenter") -> bool:
+        """Cuts and tags every text as `other` does: the same kind and user dictionary (by content)."""
+        def content(path):
+            return Path(path).read_bytes() if path else None
+        return self.kind == other.kind and content(self.user_dict) == content(other.user_dict)
+
     def cut(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of every word; the words tile the text."""
         return _cached(self._cache, text, self._cut)
