@@ -14,6 +14,7 @@ from zhner.model import Ensemble, NERModel, load
 from zhner.spans import flatten
 from zhner.training import FGM, train
 
+
 @pytest.fixture(scope="module")
 def corpus_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "tiny.jsonl"
@@ -313,6 +314,7 @@ def test_an_ensemble_decodes_the_mean_of_its_models_outputs_and_potentials(head)
             pm.add_(step / 2)
     texts = [ex.text for ex in tiny_corpus(10, seed=1)]
     together, alone, single = Ensemble([a, b]).predict(texts), mean.predict(texts), a.predict(texts)
+
     def where(predictions):
         return [[(s.start, s.end, s.label) for s in p] for p in predictions]
     assert where(together) == where(alone) != where(single) and sum(map(len, together)) > 5
