@@ -62,6 +62,6 @@ def test_cli_with_local_cluster(model_dir, tmp_path):
     assert "1 shards (1 run, 0 already done), 1 records" in res.stderr
     twice = subprocess.run([sys.executable, "-m", "zhner", "predict", "--model", str(model_dir), "--model",
                             str(model_dir), "--input", str(tmp_path / "*.txt"), "--output", str(tmp_path / "out2"),
-                            "--dask", "local:2"], capture_output=True, text=True)          # one model twice: an ensemble
+                            "--dask", "local:2"], capture_output=True, text=True)      # one model twice: an ensemble
     assert twice.returncode == 0, twice.stderr
     assert (tmp_path / "out2" / "x.txt.00000.jsonl").read_text() == (tmp_path / "out" / "x.txt.00000.jsonl").read_text()
