@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 
 from ner import ablation_runs, key
+from zhner.metrics import span_set
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = {"cluener": "CLUENER dev", "msra": "MSRA test", "cmeee": "CMeEE split test (nested)",
@@ -38,8 +39,7 @@ def commit() -> str:
 
 def identical_texts(ours, theirs) -> int:
     """How many texts two predictions give the same spans (start, end, label; scores aside)."""
-    key = lambda spans: [(s.start, s.end, s.label) for s in spans]                 # noqa: E731
-    return sum(key(a) == key(b) for a, b in zip(ours, theirs))
+    return sum(span_set(a) == span_set(b) for a, b in zip(ours, theirs))
 
 
 def results(name: str) -> list[dict]:

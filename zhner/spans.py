@@ -139,7 +139,7 @@ def flatten(example: Example) -> tuple[Example, int]:
     """Keep the longest non-overlapping spans (a tagging scheme cannot hold nested ones); also the number dropped."""
     kept = []
     for s in sorted(example.spans, key=lambda s: (s.start - s.end, s.start)):
-        if all(s.end <= k.start or k.end <= s.start for k in kept):
+        if not any(overlaps(s, k) for k in kept):
             kept.append(s)
     return Example(example.text, kept), len(example.spans) - len(kept)
 

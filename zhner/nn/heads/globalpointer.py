@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ...config import ConfigError
-from ...spans import Span
+from ...spans import Span, overlaps
 
 
 def rope(x):
@@ -113,7 +113,7 @@ class _SpanHead(nn.Module):
     def _flatten(spans):
         kept = []
         for s in sorted(spans, key=lambda s: -s.score):
-            if all(s.end <= k.start or k.end <= s.start for k in kept):
+            if not any(overlaps(s, k) for k in kept):
                 kept.append(s)
         return sorted(kept)
 
